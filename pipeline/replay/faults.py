@@ -1,0 +1,94 @@
+"""Fault injection for the replay server: make chosen URLs misbehave like the real web does."""
+
+from __future__ import annotations
+
+import gzip
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+
+KINDS = {"status", "timeout", "slow_body", "reset", "gzip_bomb", "huge", "redirect_loop", "body"}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do instead of serving the URL normally."""
+
+    kind: str
+    status: int = 500
+    seconds: float = 0.0
+    size: int = 0
+    body: str = ""
+    content_type: str = "text/html; charset=utf-8"
+    retry_after: str = ""
+
+
+def load_faults(path: Path) -> dict[str, Fault]:
+    """Read a faults file: ``[[faults]]`` tables with url, kind and parameters."""
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read faults file {path}: {exc}", code="E131") from None
+    out = {}
+    for raw in data.get("faults", []):
+        raw = dict(raw)
+        url, kind = raw.pop("url", None), raw.get("kind")
+        if not url or kind not in KINDS:
+            raise ConfigError(f"Fault {raw} in {path} needs a url and a kind in {sorted(KINDS)}.", code="E132")
+        out[url] = Fault(**raw)
+    return out
+
+
+def apply_fault(handler, fault: Fault, head: bool) -> bool:
+    """Answer the request according to ``fault``; return False to serve normally."""
+    kind = fault.kind
+    if kind == "status":
+        body = f"<html><body>Error {fault.status}</body></html>".encode()
+        headers = {"Content-Type": "text/html"}
+        if fault.retry_after:
+            headers["Retry-After"] = fault.retry_after
+        handler._send(fault.status, headers, body, head)
+    elif kind == "timeout":
+        time.sleep(fault.seconds or 30)
+        handler.close_connection = True
+    elif kind == "slow_body":
+        body = (fault.body or "<html><body>" + "lent " * 2000 + "</body></html>").encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", fault.content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        step = max(1, len(body) // 20)
+        for i in range(0, len(body), step):
+            try:
+                handler.wfile.write(body[i:i + step])
+                handler.wfile.flush()
+            except OSError:
+                break
+            time.sleep((fault.seconds or 10) / 20)
+    elif kind == "reset":
+        import socket
+        import struct
+
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.close_connection = True
+        handler.connection.close()
+    elif kind == "gzip_bomb":
+        raw = b"\0" * (fault.size or 200_000_000)
+        body = gzip.compress(raw, compresslevel=9)
+        handler._send(200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, body, head)
+    elif kind == "huge":
+        size = fault.size or 20_000_000
+        body = b"<html><body>" + b"<p>" + b"x" * (size - 40) + b"</p></body></html>"
+        handler._send(200, {"Content-Type": "text/html; charset=utf-8"}, body, head)
+    elif kind == "redirect_loop":
+        host, path = handler._target()
+        target = f"http://{host}{path}{'&' if '?' in path else '?'}r=1"
+        handler._send(302, {"Location": target}, b"", head)
+    elif kind == "body":
+        handler._send(fault.status or 200, {"Content-Type": fault.content_type}, fault.body.encode(), head)
+    else:
+        return False
+    return True

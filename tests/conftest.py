@@ -1,0 +1,54 @@
+"""Shared fixtures: the real corpus, the real replay server on 127.0.0.1, real DuckDB files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_settings
+from pipeline.replay import ReplayServer
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SHARED_EVAL = ROOT.parent / "shared" / "eval" / "extraction"
+
+
+def load_gold() -> list[dict]:
+    """The corpus' article gold records."""
+    path = CORPUS / "gold" / "articles.jsonl"
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def gold() -> list[dict]:
+    return load_gold()
+
+
+@pytest.fixture(scope="session")
+def replay():
+    """The replay proxy serving the bundled corpus for the whole test session."""
+    with ReplayServer(CORPUS) as server:
+        yield server
+
+
+def make_settings(tmp: Path, proxy: str, *extra: str):
+    """Settings for a test run: a fresh DuckDB file and archive under ``tmp``."""
+    return load_settings(None, [
+        f"store.path={tmp / 'veille.duckdb'}", f"store.archive_dir={tmp / 'archive'}",
+        f"store.snapshot_path={tmp / 'veille.snapshot.duckdb'}",
+        f"sources.file={CORPUS / 'sources.toml'}", f"collect.proxy={proxy}",
+        "collect.requests_per_second=50.0", *extra,
+    ], environ={})
+
+
+@pytest.fixture(scope="session")
+def nightly_run(tmp_path_factory, replay):
+    """One real nightly run over the whole corpus; returns (settings, RunResult)."""
+    from pipeline.nightly import run_nightly
+
+    tmp = tmp_path_factory.mktemp("nightly")
+    settings = make_settings(tmp, replay.url)
+    result = run_nightly(settings)
+    return settings, result
