@@ -104,6 +104,21 @@ def nightly() -> None:
 
 
 @app.command()
+def reprocess() -> None:
+    """Re-extract and re-analyse every archived page from the WARC files, with no network.
+
+    Example: veille reprocess --set store.path=data/veille.duckdb
+    """
+    from .nightly import run_nightly
+
+    settings = state.settings()
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        result = run_nightly(settings, _progress_factory(progress), command="reprocess", reprocess=True)
+    out.print(result.summary)
+
+
+@app.command()
 def replay(
     corpus: Path = typer.Argument(Path("corpus"), help="Corpus folder (with site/manifest.json)."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback)."),

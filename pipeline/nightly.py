@@ -95,8 +95,13 @@ def summarise(result: RunResult, store: Store) -> str:
             f"Database now holds {total} articles, {on_topic} on topic. Failures: {fails}.")
 
 
-def run_nightly(settings: Settings, progress: ProgressFactory | None = None, command: str = "nightly") -> RunResult:
-    """Run every stage once against the configured outlets; return counts and the summary."""
+def run_nightly(settings: Settings, progress: ProgressFactory | None = None, command: str = "nightly",
+                reprocess: bool = False) -> RunResult:
+    """Run every stage once against the configured outlets; return counts and the summary.
+
+    With ``reprocess`` nothing is fetched: every archived page is extracted and analysed again
+    from the WARC files (after an extractor or model upgrade).
+    """
     from .collect import collect
     from .extract import extract_pending, extractor_versions
     from .nlp import analyse_pending, build_nlp, pipeline_version
@@ -109,10 +114,13 @@ def run_nightly(settings: Settings, progress: ProgressFactory | None = None, com
         result = RunResult(run_id=new_run_id(), status="running")
         _start_run(store, result.run_id, command, settings)
         try:
-            stats = collect(outlets, settings.section("collect"), store, result.run_id,
-                            settings["store.archive_dir"], progress("collect"))
-            result.counts.update(discovered=stats.discovered, new_urls=stats.new_urls, fetched=stats.fetched,
-                                 sources_not_modified=stats.sources_not_modified, **stats.feed_stats)
+            if reprocess:
+                store.con.execute("UPDATE pages SET extract_status = 'pending'")
+            else:
+                stats = collect(outlets, settings.section("collect"), store, result.run_id,
+                                settings["store.archive_dir"], progress("collect"))
+                result.counts.update(discovered=stats.discovered, new_urls=stats.new_urls, fetched=stats.fetched,
+                                     sources_not_modified=stats.sources_not_modified, **stats.feed_stats)
             ex = extract_pending(store, settings.section("extract"), topic, result.run_id,
                                  settings["store.archive_dir"], progress("extract"))
             result.counts["extracted"] = ex["articles"]

@@ -19,6 +19,7 @@ from ..errors import CollectError, Reason
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+WESTERN = ["utf_8", "cp1252", "iso8859_15", "iso8859_1"]
 
 
 @dataclass
@@ -206,7 +207,9 @@ def decode_html(body: bytes, content_type_header: str) -> tuple[str, str]:
             return body.decode(enc), enc
         except (LookupError, UnicodeDecodeError):
             continue
-    best = charset_normalizer.from_bytes(body).best()
+    # French-language sites that mislabel their charset are almost always windows-1252/latin-9:
+    # prefer those among the detector's candidates before letting it pick any code page.
+    best = charset_normalizer.from_bytes(body, cp_isolation=WESTERN).best() or charset_normalizer.from_bytes(body).best()
     if best is None or best.encoding is None:
         raise CollectError("cannot determine the character set", reason=Reason.BAD_CHARSET)
     return str(best), best.encoding.lower()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-KINDS = {"status", "timeout", "slow_body", "reset", "gzip_bomb", "huge", "redirect_loop", "body"}
+KINDS = {"flaky", "status", "timeout", "slow_body", "reset", "gzip_bomb", "huge", "redirect_loop", "body"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Fault:
     body: str = ""
     content_type: str = "text/html; charset=utf-8"
     retry_after: str = ""
+    times: int = 1  # flaky: how many requests fail before the URL is served normally
 
 
 def load_faults(path: Path) -> dict[str, Fault]:
@@ -45,7 +46,16 @@ def load_faults(path: Path) -> dict[str, Fault]:
 def apply_fault(handler, fault: Fault, head: bool) -> bool:
     """Answer the request according to ``fault``; return False to serve normally."""
     kind = fault.kind
-    if kind == "status":
+    if kind == "flaky":
+        host, path = handler._target()
+        seen = handler.server.bump(f"http://{host}{path}")
+        if seen > fault.times:
+            return False
+        headers = {"Content-Type": "text/html"}
+        if fault.retry_after:
+            headers["Retry-After"] = fault.retry_after
+        handler._send(fault.status, headers, b"<html><body>busy</body></html>", head)
+    elif kind == "status":
         body = f"<html><body>Error {fault.status}</body></html>".encode()
         headers = {"Content-Type": "text/html"}
         if fault.retry_after:

@@ -90,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = f"http://{host}{path}"
         fault = self.server.faults.get(url) or self.server.faults.get(url.split("?", 1)[0])
         if fault is not None and apply_fault(self, fault, head):
-            self.server.log.add(host, path, fault.status)
+            self.server.log.add(host, path, fault.status if fault.kind in ("status", "flaky") else 0)
             return
         entry = self.server.entries.get(url) or self.server.entries.get(url.split("?", 1)[0])
         if entry is None:
@@ -132,6 +132,14 @@ class _Server(ThreadingHTTPServer):
         self.faults = faults
         self.verbose = verbose
         self.log = RequestLog()
+        self._hits: dict[str, int] = {}
+        self._hits_lock = threading.Lock()
+
+    def bump(self, url: str) -> int:
+        """Count requests to a URL (for faults that change behaviour over time)."""
+        with self._hits_lock:
+            self._hits[url] = self._hits.get(url, 0) + 1
+            return self._hits[url]
 
 
 class ReplayServer:
