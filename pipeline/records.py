@@ -75,6 +75,7 @@ class Discovered:
     source_url: str
     title: str = ""
     published_hint: datetime | None = None
+    updated_hint: datetime | None = None
 
 
 @dataclass

@@ -33,6 +33,7 @@ class CollectStats:
     discovered: int = 0
     new_urls: int = 0
     fetched: int = 0
+    refetch_updated: int = 0
     failures: list[Failure] = field(default_factory=list)
     feed_stats: dict[str, int] = field(default_factory=dict)
 
@@ -93,20 +94,28 @@ def _record_discovered(store, entries: Iterable[Discovered], run_id: str, stats:
     if not by_key:
         return
     known = {r["url_key"]: r for r in store.query(
-        "SELECT url_key, state, first_run_id FROM discovered WHERE url_key IN (SELECT unnest(?))", [list(by_key)])}
+        "SELECT d.url_key, d.state, d.first_run_id, p.fetched_at FROM discovered d "
+        "LEFT JOIN pages p ON p.page_key = d.url_key WHERE d.url_key IN (SELECT unnest(?))", [list(by_key)])}
     rows = []
     for key, e in by_key.items():
         old = known.get(key)
+        state = old["state"] if old else "new"
+        # An article updated since we fetched it (Atom <updated>, sitemap lastmod) is fetched again.
+        if old and old["fetched_at"] and e.updated_hint and e.updated_hint > old["fetched_at"]:
+            state = "new"
+            stats.refetch_updated += 1
         rows.append({"url_key": key, "url": e.url, "outlet_id": e.outlet_id, "source_url": e.source_url,
-                     "title": e.title, "published_hint": e.published_hint,
+                     "title": e.title, "published_hint": e.published_hint, "updated_hint": e.updated_hint,
                      "first_run_id": old["first_run_id"] if old else run_id, "last_run_id": run_id,
-                     "state": old["state"] if old else "new"})
+                     "state": state})
     stats.discovered += len(rows)
     stats.new_urls += sum(1 for k in by_key if k not in known)
     store.upsert("discovered", rows)
 
 
-def _fetch_page(item: dict, fetcher: Fetcher, robots: RobotsCache, archive: RunArchive) -> tuple[dict, Response | None, str, Failure | None]:
+def _fetch_page(item: dict, fetcher: Fetcher, robots: RobotsCache, archive: RunArchive,
+                run_id: str) -> tuple[dict, dict | None, Failure | None]:
+    """Fetch, check and archive one page; return its pages-table row (the body stays in the WARC)."""
     url, outlet_id = item["url"], item["outlet_id"]
     try:
         if not robots.allowed(url):
@@ -118,12 +127,11 @@ def _fetch_page(item: dict, fetcher: Fetcher, robots: RobotsCache, archive: RunA
             raise CollectError(f"content type {resp.content_type}", reason=Reason.NOT_HTML)
         _, charset = decode_html(resp.body, resp.headers.get("content-type", ""))
         offset = archive.write(resp)
-        resp.headers["x-veille-warc-offset"] = str(offset)
-        return item, resp, charset, None
+        return item, _page_row(item, resp, charset, archive.name, offset, run_id), None
     except CollectError as exc:
-        return item, None, "", Failure("collect", url, exc.reason.value, exc.message, outlet_id)
+        return item, None, Failure("collect", url, exc.reason.value, exc.message, outlet_id)
     except Exception as exc:  # one bad page must not stop the run
-        return item, None, "", Failure("collect", url, Reason.PARSE_ERROR.value, f"{type(exc).__name__}: {exc}", outlet_id)
+        return item, None, Failure("collect", url, Reason.PARSE_ERROR.value, f"{type(exc).__name__}: {exc}", outlet_id)
 
 
 def _flush(store, pages: list[dict], states: list[dict], failures: list[Failure], run_id: str) -> None:
@@ -171,25 +179,27 @@ def collect(outlets: list[Outlet], cfg: dict, store, run_id: str, archive_dir: s
             frontier = frontier[: cfg["max_articles"]]
         archive = RunArchive(archive_dir, run_id)
         try:
-            pages, states, failures, done = [], [], [], 0
+            done = 0
+            window = max(BATCH, 4 * cfg["max_in_flight"])
             with ThreadPoolExecutor(max_workers=cfg["max_in_flight"]) as pool:
-                for item, resp, charset, failure in pool.map(lambda it: _fetch_page(it, fetcher, robots, archive), frontier):
-                    done += 1
-                    if failure:
-                        failures.append(failure)
-                        states.append({"url_key": item["url_key"], "state": "failed"})
-                    else:
-                        stats.fetched += 1
-                        pages.append(_page_row(item, resp, charset, archive.name, run_id))
-                        states.append({"url_key": item["url_key"], "state": "fetched"})
-                    if progress:
-                        progress(done, len(frontier))
-                    if len(states) >= BATCH:
-                        _flush(store, pages, states, failures, run_id)
-                        stats.failures.extend(failures)
-                        pages, states, failures = [], [], []
-                _flush(store, pages, states, failures, run_id)
-                stats.failures.extend(failures)
+                # Bounded windows keep memory flat however long the frontier is; each window is
+                # committed before the next starts, so a crash loses at most one window of work.
+                for start in range(0, len(frontier), window):
+                    pages, states, failures = [], [], []
+                    chunk = frontier[start:start + window]
+                    for item, row, failure in pool.map(lambda it: _fetch_page(it, fetcher, robots, archive, run_id), chunk):
+                        done += 1
+                        if failure:
+                            failures.append(failure)
+                            states.append({"url_key": item["url_key"], "state": "failed"})
+                        else:
+                            stats.fetched += 1
+                            pages.append(row)
+                            states.append({"url_key": item["url_key"], "state": "fetched"})
+                        if progress:
+                            progress(done, len(frontier))
+                    _flush(store, pages, states, failures, run_id)
+                    stats.failures.extend(failures)
         finally:
             archive.close()
     finally:
@@ -205,10 +215,10 @@ def store_proxy(store):
     return Store(store.con.cursor(), store.path)
 
 
-def _page_row(item: dict, resp: Response, charset: str, warc_name: str, run_id: str) -> dict:
+def _page_row(item: dict, resp: Response, charset: str, warc_name: str, offset: int, run_id: str) -> dict:
     return {"page_key": item["url_key"], "url": item["url"], "final_url": resp.final_url,
             "outlet_id": item["outlet_id"], "status_code": resp.status,
             "content_type": resp.headers.get("content-type", ""), "charset": charset,
             "fetched_at": resp.fetched_at, "body_sha256": resp.sha256, "size_bytes": len(resp.body),
-            "warc_path": warc_name, "warc_offset": int(resp.headers["x-veille-warc-offset"]),
+            "warc_path": warc_name, "warc_offset": offset,
             "extract_status": "pending", "run_id": run_id}

@@ -24,6 +24,14 @@ def _as_utc(struct) -> datetime | None:
     return datetime(*struct[:6], tzinfo=timezone.utc)
 
 
+def _parse_iso(raw: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def parse_feed(body: bytes, source_url: str, outlet_id: str, now: datetime, stats: dict[str, int]) -> Iterator[Discovered]:
     """Yield one Discovered per usable feed entry; count entries without link and future dates."""
     # Hostile XML (entity expansion) is refused by feedparser's parser settings; a feed that yields
@@ -43,11 +51,15 @@ def parse_feed(body: bytes, source_url: str, outlet_id: str, now: datetime, stat
             continue
         seen.add(url)
         published = _as_utc(entry.get("published_parsed") or entry.get("updated_parsed"))
+        updated = _as_utc(entry.get("updated_parsed"))
         if published and published > now:
             stats["future_dates"] = stats.get("future_dates", 0) + 1
             published = None
+        if updated and updated > now:
+            updated = None
         yield Discovered(url=url, outlet_id=outlet_id, source_url=source_url,
-                         title=(entry.get("title") or "").strip(), published_hint=published)
+                         title=(entry.get("title") or "").strip(), published_hint=published,
+                         updated_hint=updated if updated and updated != published else None)
 
 
 def parse_sitemap(body: bytes, source_url: str, outlet_id: str, now: datetime, stats: dict[str, int]) -> Iterator[Discovered]:
@@ -70,17 +82,13 @@ def parse_sitemap(body: bytes, source_url: str, outlet_id: str, now: datetime, s
         seen.add(url)
         raw_date = (node.findtext("news:news/news:publication_date", default="", namespaces=_SITEMAP_NS)
                     or node.findtext("sm:lastmod", default="", namespaces=_SITEMAP_NS) or "").strip()
-        published = None
-        if raw_date:
-            try:
-                published = datetime.fromisoformat(raw_date.replace("Z", "+00:00"))
-                if published.tzinfo is None:
-                    published = published.replace(tzinfo=timezone.utc)
-            except ValueError:
-                published = None
+        published = _parse_iso(raw_date) if raw_date else None
         if published and published > now:
             stats["future_dates"] = stats.get("future_dates", 0) + 1
             published = None
         title = node.findtext("news:news/news:title", default="", namespaces=_SITEMAP_NS) or ""
+        lastmod = (node.findtext("sm:lastmod", default="", namespaces=_SITEMAP_NS) or "").strip()
+        updated = _parse_iso(lastmod) if lastmod else None
         yield Discovered(url=url, outlet_id=outlet_id, source_url=source_url, title=title.strip(),
-                         published_hint=published)
+                         published_hint=published,
+                         updated_hint=updated if updated and updated != published and updated <= now else None)
