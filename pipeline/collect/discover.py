@@ -50,8 +50,9 @@ def parse_feed(body: bytes, source_url: str, outlet_id: str, now: datetime, stat
             stats["duplicate_entries"] = stats.get("duplicate_entries", 0) + 1
             continue
         seen.add(url)
-        published = _as_utc(entry.get("published_parsed") or entry.get("updated_parsed"))
-        updated = _as_utc(entry.get("updated_parsed"))
+        # dict.get bypasses feedparser's deprecated updated->published key fallback
+        updated = _as_utc(dict.get(entry, "updated_parsed"))
+        published = _as_utc(dict.get(entry, "published_parsed")) or updated
         if published and published > now:
             stats["future_dates"] = stats.get("future_dates", 0) + 1
             published = None
