@@ -82,9 +82,24 @@ def _emit(columns: list[str], rows: list[tuple], fmt: str, title: str = "") -> N
         _print_table(columns, rows, title)
 
 
+def _stop_on_sigterm() -> None:
+    """systemd and kill send SIGTERM: stop like Ctrl-C so the run row is marked 'interrupted'."""
+    import signal
+
+    def handler(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 @app.command()
-def nightly() -> None:
-    """Run collect -> extract -> analyse (and the later stages) once.
+def nightly(
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or tables: only the one-paragraph summary (for cron)."),
+) -> None:
+    """Run collect -> extract -> index -> analyse -> classify -> report once (one run at a time).
+
+    Exit codes: 0 done (item failures are counted in the summary), 1 a stage failed, 2 bad
+    configuration, 3 another run holds the lock, 130/143 interrupted. See docs/operations.md.
 
     Example: veille nightly --set collect.proxy=http://127.0.0.1:8765
     """
@@ -93,14 +108,26 @@ def nightly() -> None:
     from .store import open_store
 
     settings = state.settings()
-    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
-        result = run_nightly(settings, _progress_factory(progress))
-    with open_store(settings["store.path"], read_only=True) as store:
-        rows = coverage_summary(store)
-    if rows:
-        _print_table(list(rows[0]), [tuple(r.values()) for r in rows], "Coverage by outlet")
-    out.print(result.summary)
+    _stop_on_sigterm()
+    try:
+        if quiet:
+            result = run_nightly(settings)
+        else:
+            with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=False) as progress:
+                result = run_nightly(settings, _progress_factory(progress))
+    except (VeilleError, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a stage crashed: the run row says 'failed', the log has the traceback
+        console.print(f"veille: nightly run failed: {type(exc).__name__}: {exc}".splitlines()[0])
+        console.print("veille: see the run's log under nightly.log_dir; the next run resumes the work.")
+        raise typer.Exit(1) from None
+    if not quiet:
+        with open_store(settings["store.path"], read_only=True) as store:
+            rows = coverage_summary(store)
+        if rows:
+            _print_table(list(rows[0]), [tuple(r.values()) for r in rows], "Coverage by outlet")
+    out.print(result.summary, soft_wrap=True)  # one line: cron mail and log greps keep it whole
 
 
 @app.command()
@@ -112,10 +139,11 @@ def reprocess() -> None:
     from .nightly import run_nightly
 
     settings = state.settings()
+    _stop_on_sigterm()
     with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         result = run_nightly(settings, _progress_factory(progress), command="reprocess", reprocess=True)
-    out.print(result.summary)
+    out.print(result.summary, soft_wrap=True)
 
 
 @app.command()
@@ -155,7 +183,9 @@ def extract(
     article.language = detect_language(article.text)
     data = {"title": article.title, "authors": article.authors,
             "published_at": article.published_at.isoformat() if article.published_at else None,
-            "date_source": article.date_source, "language": article.language,
+            "date_source": article.date_source,
+            "modified_at": article.modified_at.isoformat() if article.modified_at else None,
+            "language": article.language,
             "canonical_url": article.canonical_url, "extractor": article.extractor,
             "field_sources": article.field_sources, "text": article.text}
     if as_json:
@@ -171,25 +201,41 @@ def extract(
 @app.command()
 def annotate(
     file: str = typer.Argument("-", help="Text file to analyse, or - for standard input."),
-    as_json: bool = typer.Option(True, "--json/--table", help="Print JSON (default) or a table."),
+    as_json: bool = typer.Option(True, "--json/--table", help="Print JSON (default) or tables."),
+    no_models: bool = typer.Option(False, "--no-models", help="Entities and claims only (no sentiment/stance models)."),
 ) -> None:
-    """Analyse one text: entities linked to actors (and claims, sentiment, stance).
+    """Analyse one text: entities linked to actors, claims with speakers, sentiment, tone and stance.
 
-    Example: echo "OpenAI accuse DeepSeek." | veille annotate - --json
+    Uses the same spaCy pipeline as the nightly run (pipeline/nlp/veille.cfg).
+    Example: echo "OpenAI accuse DeepSeek. « C'est faux », a répondu Liang Wenfeng." | veille annotate - --json
     """
     from .config import load_topic
-    from .nlp import annotate_doc, build_nlp
+    from .nlp import analyse_text, build_nlp, check_text
 
     settings = state.settings()
     text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8")
-    nlp = build_nlp(settings["nlp.spacy_model"], load_topic(settings["topic.file"]))
-    data = annotate_doc(nlp(text))
+    check_text(text, settings["nlp.max_chars"])  # before loading any model
+    nlp = build_nlp(settings["nlp.spacy_model"], load_topic(settings["topic.file"]), settings.section("nlp"),
+                    with_models=not no_models)
+    data = analyse_text(nlp, text, settings["nlp.max_chars"])
+    for warning in data["warnings"]:
+        console.print(f"[yellow]warning[/yellow]: {warning}")
     if as_json:
         out.print_json(json.dumps(data, ensure_ascii=False, default=str))
-    else:
-        ents = data["entities"]
-        _print_table(["text", "label", "actor_id", "start", "end"],
-                     [(e["text"], e["label"], e["actor_id"], e["start_char"], e["end_char"]) for e in ents], "Entities")
+        return
+    ents = data["entities"]
+    _print_table(["text", "label", "actor_id", "link", "start", "end"],
+                 [(e["text"], e["label"], e["actor_id"], e["link_method"], e["start_char"], e["end_char"]) for e in ents],
+                 "Entities")
+    _print_table(["kind", "cue", "speaker", "speaker_id", "resolution", "stance", "content"],
+                 [(c["kind"], c["cue"], c["speaker_text"], c["speaker_id"], c["speaker_resolution"],
+                   ", ".join(f"{t}: {v['label']}" for t, v in (c.get("stance") or {}).items()), c["content"][:80])
+                  for c in data["claims"]], "Claims")
+    art = data["article"] or {}
+    rows = [(f"tone {a}", v["label"], v["probs"]) for a, v in (art.get("tone") or {}).items()]
+    rows += [(f"stance {t}", v["label"], v["probs"]) for t, v in (art.get("stance") or {}).items()]
+    if rows:
+        _print_table(["article", "label", "probabilities"], rows, "Article")
 
 
 @app.command()
@@ -197,14 +243,15 @@ def query(
     name: str = typer.Argument("", help="Query name (file name in queries/ without .sql); empty lists them."),
     param: list[str] = typer.Option([], "--param", "-p", help="Parameter: --param key=value (repeatable)."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
-    db: Optional[Path] = typer.Option(None, help="DuckDB file to query (default: store.path)."),
+    db: Optional[Path] = typer.Option(None, help="DuckDB file to query (default: the snapshot, store.snapshot_path)."),
 ) -> None:
-    """Run a query of the analysts' library against the database.
+    """Run a query of the analysts' library against the published snapshot (never blocked by a run).
 
     Example: veille query coverage_by_day --param outlet=horizon --format csv
     """
     from .report import list_queries, run_query
     from .store import open_store
+    from .store.snapshot import reader_path
 
     settings = state.settings()
     if fmt not in ("table", "csv", "json"):
@@ -219,9 +266,57 @@ def query(
             raise typer.BadParameter(f"--param expects key=value, got {item!r}")
         k, v = item.split("=", 1)
         params[k.strip()] = v
-    with open_store(db or settings["store.path"], read_only=True) as store:
+    with open_store(reader_path(settings, db), read_only=True) as store:
         columns, rows = run_query(store.con, name, params, settings["query.dir"])
     _emit(columns, rows, fmt, name)
+
+
+@app.command()
+def search(
+    text: str = typer.Argument(..., help="Words to look for (French; stemmed, accents ignored)."),
+    limit: int = typer.Option(10, "--limit", "-n", help="Articles returned."),
+    outlet: Optional[str] = typer.Option(None, help="Only this outlet id."),
+    on_topic: Optional[bool] = typer.Option(None, "--on-topic/--off-topic", help="Only relevant (or only other) articles."),
+    since: Optional[str] = typer.Option(None, help="Only articles published on or after this day (YYYY-MM-DD)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    db: Optional[Path] = typer.Option(None, help="DuckDB file (default: the snapshot, store.snapshot_path)."),
+) -> None:
+    """Full-text search of articles (BM25 over title and text, French stemming), best first.
+
+    Example: veille search "distillation sans autorisation" --limit 5
+    """
+    from .store import open_store
+    from .store.search import search as run_search
+    from .store.snapshot import reader_path
+
+    settings = state.settings()
+    with open_store(reader_path(settings, db), read_only=True) as store:
+        rows = run_search(store.con, text, limit=limit, outlet=outlet, on_topic=on_topic, since=since)
+    if as_json:
+        out.print_json(json.dumps(rows, default=str, ensure_ascii=False))
+    else:
+        _print_table(["score", "day", "outlet", "title", "snippet"],
+                     [(r["score"], r["day"], r["outlet_id"], r["title"], r["snippet"]) for r in rows], f"« {text} »")
+
+
+@app.command()
+def report(
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for index.html and charts (default: report.out_dir)."),
+    db: Optional[Path] = typer.Option(None, help="DuckDB file (default: the snapshot, store.snapshot_path)."),
+) -> None:
+    """Write the static HTML report (index.html + PNG charts) of the latest state.
+
+    Example: veille report --out data/report && xdg-open data/report/index.html
+    """
+    from .report.html import build_report
+    from .store import open_store
+    from .store.snapshot import reader_path
+
+    settings = state.settings()
+    with open_store(reader_path(settings, db), read_only=True) as store:
+        result = build_report(store.con, out_dir or settings["report.out_dir"], settings["query.dir"],
+                              period=settings["report.period"])
+    out.print(f"Report written: {result.index} ({result.charts} charts)")
 
 
 @app.command()
@@ -236,6 +331,296 @@ def migrate(db: Optional[Path] = typer.Option(None, help="DuckDB file (default: 
     with open_store(db or settings["store.path"], migrate=False) as store:
         applied = store.migrate()
         out.print(f"Applied: {', '.join(applied) or 'nothing (up to date)'}")
+
+
+eval_app = typer.Typer(
+    no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
+    help="Measure the pipeline against gold data.\n\nExample: veille eval extraction --json",
+)
+app.add_typer(eval_app, name="eval")
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+@eval_app.command("extraction")
+def eval_extraction(
+    shared: Path = typer.Option(_CHECKOUT.parent / "shared" / "eval" / "extraction",
+                                help="Real pages with gold (README.md, gold.jsonl, pages/)."),
+    corpus: Path = typer.Option(_CHECKOUT / "corpus", help="Rendered corpus (site/manifest.json, gold/articles.jsonl)."),
+    extractor: str = typer.Option("combined", help="combined (the pipeline's), newspaper3k, trafilatura, "
+                                                   "trafilatura-precision or trafilatura-recall."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary and every page's result as JSON."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the full result (per page) to this JSON file."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 when a target is missed (page F1 >= 0.95 corpus, "
+                                                      ">= 0.92 shared; date accuracy >= 0.9)."),
+) -> None:
+    """Score extraction: page F1 of must_contain/must_not_contain, title, date, authors; per group.
+
+    Groups: traf_ (real pages trafilatura was tuned on), other (the other real pages), corpus (served
+    French corpus pages). Example: veille eval extraction --out data/eval/extraction.json
+    """
+    from .config import load_topic
+    from .extract.evaluate import EXTRACTORS, evaluate_extraction
+
+    if extractor not in EXTRACTORS:
+        raise typer.BadParameter(f"extractor must be one of {', '.join(EXTRACTORS)}")
+    settings = state.settings()
+    result = evaluate_extraction(shared, corpus, settings["extract.min_text_chars"], extractor=extractor,
+                                 topic=load_topic(settings["topic.file"]),
+                                 relevance_threshold=settings["extract.relevance_threshold"])
+    if out_file:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        cols = ["pages", "mean_f1", "mean_precision", "mean_recall", "title_accuracy", "date_accuracy",
+                "author_accuracy", "expected_empty_ok"]
+        rows = [(g, *(s.get(c) for c in cols)) for g, s in result["summary"].items() if g != "shared_all"]
+        _print_table(["group", "pages", "F1", "P", "R", "title", "date", "authors", "empty ok"], rows,
+                     f"Extraction ({extractor}): means per page")
+        lost = [p for p in result["pages"] if (p["f1"] is not None and p["f1"] < 1) or p["title_ok"] is False
+                or p["date_ok"] is False or p["author_ok"] is False or p["empty_ok"] is False]
+        _print_table(["page", "group", "f1", "title", "date", "authors", "missing / leaked"],
+                     [(p["page"], p["group"], None if p["f1"] is None else round(p["f1"], 3),
+                       {True: "ok", False: "✗", None: "-"}[p["title_ok"]], {True: "ok", False: "✗", None: "-"}[p["date_ok"]],
+                       {True: "ok", False: "✗", None: "-"}[p["author_ok"]],
+                       "; ".join([f"-{m[:40]}" for m in p["missing"]] + [f"+{m[:40]}" for m in p["leaked"]]))
+                      for p in lost], "Pages that lost points")
+        corpus_sum = result["summary"].get("corpus", {})
+        if corpus_sum.get("relevance_counts"):
+            out.print(f"Corpus relevance (is_relevant vs gold on_topic): precision {corpus_sum['relevance_precision']}, "
+                      f"recall {corpus_sum['relevance_recall']} {corpus_sum['relevance_counts']}; "
+                      f"language accuracy {corpus_sum['language_accuracy']}; date source accuracy "
+                      f"{corpus_sum['date_source_accuracy']}; modified-date accuracy {corpus_sum['modified_accuracy']}")
+        for name, why in result["skipped"].items():
+            console.print(f"[yellow]skipped {name}[/yellow]: {why}")
+    if check:
+        s = result["summary"]
+        misses = [f"{g} {k} {s[g][k]} < {v}" for g, k, v in (
+            ("corpus", "mean_f1", 0.95), ("traf_", "mean_f1", 0.92), ("other", "mean_f1", 0.92),
+            ("corpus", "date_accuracy", 0.9), ("shared_all", "date_accuracy", 0.9))
+            if g in s and s[g].get(k) is not None and s[g][k] < v]
+        if misses:
+            console.print("targets missed: " + "; ".join(misses))
+            raise typer.Exit(1)
+
+
+# -- distilled student (pipeline/distill, pipeline/serve) -----------------------------------------
+
+def _distill_tables(report: dict) -> None:
+    """Gold macro-F1 (teacher vs student views) and agreement with the teacher, as tables."""
+    gold = report.get("gold") or {}
+    if gold.get("n"):
+        views = list(gold["ratio"])
+        short = [v.replace("student_", "").replace("_", "-") for v in views]
+        rows = [(h, e["teacher"], *[e.get(v) for v in views], *[e.get(f"{v}_vs_teacher") for v in views])
+                for h, e in gold["heads"].items()]
+        rows.append(("mean", gold["mean"]["teacher"], *[gold["mean"][v] for v in views],
+                     *[gold["ratio"][v] for v in views]))
+        _print_table(["head", "teacher", *[f"student {v}" for v in short], *[f"{v} / teacher" for v in short]],
+                     rows, f"Macro-F1 against the corpus gold ({gold['n']} articles)")
+    agreement = {**(report.get("agreement") or {}),
+                 **{f"{v} (sentences)": h for v, h in (report.get("sentence_agreement") or {}).items()}}
+    for view, heads in agreement.items():
+        _print_table(["head", "n", "agreement", "TV distance"],
+                     [(h, a["n"], a["agreement"], a["tv_distance"]) for h, a in heads.items()],
+                     f"Agreement with the teacher: {view.replace('_', ' ')}")
+
+
+@app.command()
+def distill(
+    as_json: bool = typer.Option(False, "--json", help="Print the training report as JSON."),
+    db: Optional[Path] = typer.Option(None, help="DuckDB file to train from (default: store.path)."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Model folder to write (default: distill.model_dir)."),
+) -> None:
+    """Train the student on the teacher's labels in the database; write the model folder and card.
+
+    Example: veille distill --set distill.epochs=8
+    """
+    from .config import load_topic
+    from .distill import train_student
+    from .store import open_store
+
+    settings = state.settings()
+    cfg = settings.section("distill")
+    folder = model_dir or Path(cfg["model_dir"])
+    with open_store(db or settings["store.path"], read_only=True) as store:
+        report = train_student(store, cfg, load_topic(settings["topic.file"]), settings["extract.languages"], folder)
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+        return
+    _distill_tables(report)
+    d = report["data"]
+    out.print(f"Student {report['version']} written to {folder} in {report['training']['seconds']} s "
+              f"({report['training']['device']}); trained on {d['articles']} teacher-labelled articles "
+              f"({d['analysed']} analysed by the teacher, {d.get('sentences', 0)} teacher-labelled sentences); "
+              f"{report['speed']['articles_per_s']} articles/s on "
+              f"{report['speed']['device']}. Model card: {folder / 'README.md'}")
+
+
+@app.command()
+def classify(
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Score every stored article not yet scored by the current student (the predictions table).
+
+    Example: veille classify --set distill.device=cpu
+    """
+    from .distill import run_classify
+
+    settings = state.settings()
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        result = run_classify(settings, _progress_factory(progress)("classify"))
+    if as_json:
+        out.print_json(json.dumps(result, default=str))
+    else:
+        out.print(result["summary"])
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Address to listen on (default: serve.host)."),
+    port: Optional[int] = typer.Option(None, help="Port (default: serve.port)."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Student folder (default: distill.model_dir)."),
+) -> None:
+    """Serve the student over HTTP: POST /classify {"text": ...} or {"texts": [...]}, GET /healthz.
+
+    Example: veille serve --port 8700   (then: curl -d '{"text": "OpenAI accuse DeepSeek"}' http://127.0.0.1:8700/classify)
+    """
+    from .serve import serve as run_server
+
+    settings = state.settings()
+    console.print(f"Serving {model_dir or settings['distill.model_dir']} on "
+                  f"http://{host or settings['serve.host']}:{port or settings['serve.port']} (Ctrl-C to stop)")
+    run_server(settings, host, port, str(model_dir) if model_dir else None)
+
+
+@eval_app.command("distill")
+def eval_distill(
+    as_json: bool = typer.Option(False, "--json", help="Print the evaluation as JSON."),
+    db: Optional[Path] = typer.Option(None, help="DuckDB file (default: store.path)."),
+) -> None:
+    """Teacher vs student per head: agreement, and macro-F1 against the corpus gold (distill.gold_file).
+
+    The current student is scored on the stored articles (it was trained on them); the held-out
+    figures recorded at training time are shown too. Example: veille eval distill --json
+    """
+    from .config import load_topic
+    from .distill import evaluate_student
+    from .store import open_store
+
+    settings = state.settings()
+    with open_store(db or settings["store.path"], read_only=True) as store:
+        report = evaluate_student(store, settings.section("distill"), load_topic(settings["topic.file"]),
+                                  settings["extract.languages"])
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+        return
+    at_training = report.get("at_training") or {}
+    if at_training.get("gold"):
+        _distill_tables({"gold": at_training["gold"], "agreement": at_training.get("agreement")})
+        out.print("(above: recorded when the student was trained; below: the student as it scores the database now)")
+    _distill_tables(report)
+    out.print(f"Student {report['model_version']}; teacher: {report['teacher_id']}")
+
+
+# -- analysis models (pipeline/nlp) ------------------------------------------------------------------
+
+models_app = typer.Typer(
+    no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
+    help="Sentiment and stance models of the analysis.\n\nExample: veille models train",
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("train")
+def models_train(
+    annotations: Optional[Path] = typer.Option(None, help="Folder with train/dev/test.jsonl (default: nlp.annotations_dir)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write the models (default: nlp.bundled_dir)."),
+    seed: int = typer.Option(13, help="Random seed (training is deterministic for a given seed)."),
+) -> None:
+    """Train the bundled (offline) sentiment and stance models; write folders with a model card.
+
+    Example: veille models train --out models/bundled
+    """
+    from .nlp.training import train_bundled
+
+    settings = state.settings()
+    metrics = train_bundled(annotations or settings["nlp.annotations_dir"], out_dir or settings["nlp.bundled_dir"],
+                            settings["nlp.spacy_model"], seed=seed, progress=console.print)
+    _print_table(["model", "split", "accuracy", "macro-F1"],
+                 [(task, split, m[split]["accuracy"], m[split]["macro_f1"]) for task, m in metrics.items()
+                  for split in ("dev", "test")], "Bundled models")
+
+
+@models_app.command("pull")
+def models_pull(
+    model: list[str] = typer.Argument(None, help="Hugging Face model ids (default: nlp.sentiment_model and nlp.stance_model)."),
+) -> None:
+    """Download Hugging Face models into the local cache (needs a reachable hub).
+
+    Example: veille models pull cmarkea/distilcamembert-base-sentiment
+    """
+    from .nlp.backends import pull_models
+
+    settings = state.settings()
+    models = list(model or [settings["nlp.sentiment_model"], settings["nlp.stance_model"]])
+    for path in pull_models(models):
+        out.print(f"downloaded {path}")
+
+
+@models_app.command("info")
+def models_info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Which backend each task uses with the current settings, and the models' names and hashes.
+
+    Example: veille models info --set nlp.backend=auto
+    """
+    from .config import load_topic
+    from .nlp.backends import load_scorers, select_backend
+
+    settings = state.settings()
+    nlp_cfg = settings.section("nlp")
+    topic = load_topic(settings["topic.file"])
+    scorers = load_scorers(nlp_cfg["backend"], nlp_cfg["bundled_dir"], nlp_cfg["sentiment_model"],
+                           nlp_cfg["stance_model"], topic.stance_targets)
+    rows = [(task, select_backend(nlp_cfg["backend"], nlp_cfg[f"{task}_model"], task), s.info.name,
+             s.info.version, s.info.hash) for task, s in scorers.items()]
+    if as_json:
+        out.print_json(json.dumps([dict(zip(["task", "backend", "name", "version", "hash"], r)) for r in rows]))
+    else:
+        _print_table(["task", "backend", "name", "version", "hash"], rows, f"nlp.backend = {nlp_cfg['backend']}")
+
+
+@eval_app.command("nlp")
+def eval_nlp(
+    gold: Path = typer.Option(_CHECKOUT / "corpus" / "gold" / "articles.jsonl", help="Gold articles (JSON lines)."),
+    annotations: Optional[Path] = typer.Option(None, help="Training sentences folder, for test-split scores "
+                                                          "(default: nlp.annotations_dir)."),
+    as_json: bool = typer.Option(False, "--json", help="Print every metric (and the errors) as JSON."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the full result to this JSON file."),
+) -> None:
+    """Score the analysis on the corpus gold: actor linking, claims, speakers, cues, stance, tone.
+
+    Uses the gold's own text (extraction is measured by `veille eval extraction`).
+    Example: veille eval nlp --out data/eval/nlp.json
+    """
+    from .config import load_topic
+    from .nlp import build_nlp
+    from .nlp.evaluation import evaluate_nlp, summary_rows
+
+    settings = state.settings()
+    topic = load_topic(settings["topic.file"])
+    nlp = build_nlp(settings["nlp.spacy_model"], topic, settings.section("nlp"))
+    result = evaluate_nlp(nlp, topic, gold, annotations or settings["nlp.annotations_dir"])
+    if out_file:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        _print_table(["metric", "precision / accuracy", "recall / macro-F1", "F1 / per class", "n"],
+                     summary_rows(result), f"NLP evaluation on {result['articles']} gold articles")
 
 
 def main() -> None:

@@ -217,7 +217,7 @@ def load_topic(name_or_path: str) -> "Topic":
 
     path = topic_path(name_or_path)
     data = _read_toml(path)
-    allowed = {"id", "name", "tone_actors", "keywords", "actors", "stance_targets"}
+    allowed = {"id", "name", "tone_actors", "keywords", "actors", "stance_targets", "relevance"}
     for key in data:
         if key not in allowed:
             raise ConfigError(f"Unknown key '{key}' in topic file {path}.",
@@ -234,7 +234,13 @@ def load_topic(name_or_path: str) -> "Topic":
             raise ConfigError(f"Duplicate actor id '{aid}' in {path}.", code="E123")
         ids.add(aid)
         aliases = tuple(raw.get("aliases", [])) or (raw["name"],)
-        actors.append(Actor(id=aid, name=raw["name"], type=atype, aliases=aliases, label=_ACTOR_LABEL[atype]))
+        patterns = raw.get("patterns", [])
+        if not isinstance(patterns, list) or not all(
+                isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in patterns):
+            raise ConfigError(f"patterns of actor '{aid}' in {path} must be a list of spaCy token patterns.",
+                              hint='Example: patterns = [[{LOWER = "commission"}, {LOWER = "chine"}]]', code="E128")
+        actors.append(Actor(id=aid, name=raw["name"], type=atype, aliases=aliases, label=_ACTOR_LABEL[atype],
+                            patterns=tuple(patterns)))
     tone_actors = tuple(data.get("tone_actors", []))
     for aid in tone_actors:
         if aid not in ids:
@@ -249,5 +255,14 @@ def load_topic(name_or_path: str) -> "Topic":
     keywords = {str(k).lower(): float(v) for k, v in data.get("keywords", {}).items()}
     if not keywords:
         raise ConfigError(f"Topic file {path} has no [keywords].", code="E126")
+    relevance = data.get("relevance", {})
+    groups = relevance.get("require_all", []) if isinstance(relevance, dict) else None
+    if groups is None or set(relevance) - {"require_all"} or not all(
+            isinstance(g, list) and g and all(isinstance(t, str) and t.strip() for t in g) for g in groups):
+        raise ConfigError(f"[relevance] in topic file {path} must be require_all = [[\"term\", ...], ...].",
+                          hint="Each group is a non-empty list of terms; an article needs one term of every group.",
+                          code="E127")
+    require_all = tuple(tuple(t.strip().lower() for t in g) for g in groups)
     return Topic(id=data.get("id", path.stem), name=data.get("name", path.stem), keywords=keywords,
-                 actors=tuple(actors), stance_targets=tuple(targets), tone_actors=tone_actors)
+                 actors=tuple(actors), stance_targets=tuple(targets), tone_actors=tone_actors,
+                 require_all=require_all)

@@ -26,6 +26,7 @@ class Reason(StrEnum):
     EMPTY_TEXT = "empty_text"
     NOT_FRENCH = "not_french"
     DUPLICATE = "duplicate"
+    NOT_ARTICLE = "not_article"  # a site's home page listed in a sitemap: links, not an article
     NLP_ERROR = "nlp_error"
     MODEL_ERROR = "model_error"
     ARCHIVE_ERROR = "archive_error"
@@ -81,9 +82,15 @@ class ExtractError(VeilleError):
 
 
 class ModelError(VeilleError):
-    """A model folder is missing, corrupt or of the wrong kind."""
+    """A model folder is missing, corrupt or of the wrong kind (E500-E549)."""
 
     code = "E500"
+
+
+class AnalysisError(VeilleError):
+    """A text the analysis stage cannot take: empty, too long (E550-E599)."""
+
+    code = "E550"
 
 
 class QueryError(VeilleError):

@@ -39,6 +39,8 @@ class Actor:
     aliases: tuple[str, ...] = ()
     # spaCy labels this actor may appear under once linked (the ruler relabels to `label`).
     label: str = "ORG"
+    # spaCy token patterns (lists of token dicts) for wordings too varied for aliases.
+    patterns: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Topic:
     actors: tuple[Actor, ...]
     stance_targets: tuple[StanceTarget, ...]
     tone_actors: tuple[str, ...] = ()  # actor ids whose tone is tracked per article
+    # Relevance also needs a term of every group (e.g. a party AND the act); empty = score only.
+    require_all: tuple[tuple[str, ...], ...] = ()
 
     def actor(self, actor_id: str) -> Actor | None:
         """Look an actor up by id."""

@@ -38,6 +38,10 @@ def make_settings(tmp: Path, proxy: str, *extra: str):
     return load_settings(None, [
         f"store.path={tmp / 'veille.duckdb'}", f"store.archive_dir={tmp / 'archive'}",
         f"store.snapshot_path={tmp / 'veille.snapshot.duckdb'}",
+        f"nightly.log_dir={tmp / 'logs'}", f"report.out_dir={tmp / 'report'}",
+        f"distill.model_dir={tmp / 'student'}",
+        # Bundled sentiment/stance models: trained once per session (tmp.parent is pytest's base temp).
+        f"nlp.bundled_dir={tmp.parent / 'nlp-bundled'}",
         f"sources.file={CORPUS / 'sources.toml'}", f"collect.proxy={proxy}",
         "collect.requests_per_second=50.0", *extra,
     ], environ={})

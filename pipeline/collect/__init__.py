@@ -48,8 +48,11 @@ def make_fetcher(cfg: dict) -> Fetcher:
     )
 
 
-def _discover(outlet: Outlet, fetcher: Fetcher, store, run_id: str, stats: CollectStats) -> list[Discovered]:
+def _discover(outlet: Outlet, fetcher: Fetcher, store, run_id: str,
+              stats: CollectStats) -> tuple[list[Discovered], list[dict]]:
+    """Read the outlet's feeds and sitemaps; return the entries and the new source cursors (unsaved)."""
     found: list[Discovered] = []
+    cursors: list[dict] = []
     now = datetime.now(timezone.utc)
     sources = [(u, "feed") for u in outlet.feeds] + [(u, "sitemap") for u in outlet.sitemaps]
     for source_url, kind in sources:
@@ -64,8 +67,8 @@ def _discover(outlet: Outlet, fetcher: Fetcher, store, run_id: str, stats: Colle
             resp = fetcher.get(source_url, headers=headers)
             if resp.status == 304:
                 stats.sources_not_modified += 1
-                store.upsert("source_cursors", [{"source_url": source_url, "outlet_id": outlet.id, "source_kind": kind,
-                                                 "checked_at": now, "run_id": run_id}])
+                cursors.append({"source_url": source_url, "outlet_id": outlet.id, "source_kind": kind,
+                                "checked_at": now, "run_id": run_id})
                 continue
             if resp.status != 200:
                 raise CollectError(f"HTTP {resp.status}", reason=Reason.HTTP_ERROR)
@@ -78,13 +81,13 @@ def _discover(outlet: Outlet, fetcher: Fetcher, store, run_id: str, stats: Colle
         old_newest = cursor[0]["last_entry_at"] if cursor else None
         if old_newest and (newest is None or old_newest > newest):
             newest = old_newest
-        store.upsert("source_cursors", [{
+        cursors.append({
             "source_url": source_url, "outlet_id": outlet.id, "source_kind": kind,
             "etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified"),
             "last_entry_at": newest, "entries_seen": len(entries), "checked_at": now, "run_id": run_id,
-        }])
+        })
         found.extend(entries)
-    return found
+    return found, cursors
 
 
 def _record_discovered(store, entries: Iterable[Discovered], run_id: str, stats: CollectStats) -> None:
@@ -167,8 +170,12 @@ def collect(outlets: list[Outlet], cfg: dict, store, run_id: str, archive_dir: s
             fetcher.limiter.configure(host_of(url), o.requests_per_second, o.concurrency)
     try:
         with ThreadPoolExecutor(max_workers=min(len(outlets), 8) or 1) as pool:
-            for entries in pool.map(lambda o: _discover(o, fetcher, store_proxy(store), run_id, stats), outlets):
-                _record_discovered(store, entries, run_id, stats)
+            for entries, cursors in pool.map(lambda o: _discover(o, fetcher, store_proxy(store), run_id, stats), outlets):
+                # A cursor (ETag) is saved with the URLs it led to, in one transaction: saved alone,
+                # a crash would leave the next run a 304 Not Modified and those URLs never seen.
+                with store.transaction():
+                    _record_discovered(store, entries, run_id, stats)
+                    store.upsert("source_cursors", cursors)
         for o in outlets:  # a Crawl-delay in robots.txt lowers the configured rate
             delay = robots.crawl_delay(o.homepage) if cfg["obey_robots"] else None
             if delay:

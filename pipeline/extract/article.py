@@ -1,4 +1,6 @@
-"""Single-page extraction: newspaper3k and trafilatura side by side, best field from each."""
+"""Single-page extraction: newspaper3k and trafilatura side by side, each field from what measures best
+(see docs/extraction.md): text = trafilatura completed by newspaper3k and cleaned; title, authors and
+dates from the page's own markup first, the libraries as fallbacks."""
 
 from __future__ import annotations
 
@@ -6,18 +8,20 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime, timezone
-from importlib.metadata import version
+from urllib.parse import urlsplit
 
+from ..collect.urls import normalise_url
 from ..errors import ExtractError, Reason
 from ..records import Article
-from ..collect.urls import normalise_url
+from .authors import find_authors
+from .dates import find_dates, local_zone, parse_datetime
+from .engines import extractor_versions, run_newspaper, run_trafilatura, trafilatura_metadata
+from .htmlmeta import norm_space, parse_html, read_meta, visible_blocks
+from .text import combine_text
+from .titles import find_title
 
+__all__ = ["extract_html", "extractor_versions", "clean_text", "canonical_url"]
 _WS = re.compile(r"[ \t\u00a0\u202f\u2009]+")
-
-
-def extractor_versions() -> str:
-    """Versions of the extraction libraries, recorded on every article."""
-    return f"newspaper3k {version('newspaper3k')} + trafilatura {version('trafilatura')}"
 
 
 def clean_text(text: str) -> str:
@@ -27,64 +31,82 @@ def clean_text(text: str) -> str:
     return "\n\n".join(p for p in paras if p)
 
 
-def _newspaper(html: str, url: str) -> dict:
-    import newspaper
-
-    art = newspaper.Article(url, language="fr", fetch_images=False)
-    art.download(input_html=html)
-    art.parse()
-    return {"title": art.title or "", "authors": list(art.authors or []), "published_at": art.publish_date,
-            "text": art.text or "", "canonical": art.canonical_link or ""}
-
-
-def _trafilatura(html: str, url: str) -> dict:
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False, favor_precision=True, deduplicate=True,
-                                      as_dict=False)
-    if doc is None:
-        return {"title": "", "authors": [], "published_at": None, "text": "", "canonical": ""}
-    authors = [a.strip() for a in re.split(r";|,| et ", doc.author or "") if a.strip()]
-    published = None
-    if doc.date:
-        try:
-            published = datetime.fromisoformat(doc.date)
-        except ValueError:
-            published = None
-    return {"title": doc.title or "", "authors": authors, "published_at": published, "text": doc.text or "",
-            "canonical": doc.url or ""}
+def canonical_url(url: str, *declared: str) -> str:
+    """The first declared canonical URL that is plausible for this page, normalised; else the URL itself."""
+    page = urlsplit(url)
+    for candidate in declared:
+        if not candidate or candidate.startswith(("javascript:", "mailto:", "#")):
+            continue
+        absolute = normalise_url(candidate, base=url)
+        parts = urlsplit(absolute)
+        # A canonical pointing at a site's home page (a common template bug) would merge every article.
+        if parts.scheme in ("http", "https") and (parts.path not in ("", "/") or page.path in ("", "/")):
+            return absolute
+    return normalise_url(url)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def extract_html(html: str, url: str, outlet_id: str = "", fetched_at: datetime | None = None) -> Article:
-    """Extract title, authors, dates, language and main text from one HTML page."""
+def extract_html(html: str, url: str, outlet_id: str = "", fetched_at: datetime | None = None, *,
+                 country: str = "", min_text_chars: int = 200) -> Article:
+    """Extract title, authors, dates and main text from one HTML page (language and relevance come later)."""
     if not html or not html.strip():
         raise ExtractError("empty page", reason=Reason.EMPTY_TEXT)
+    if urlsplit(url).path in ("", "/") and urlsplit(url).netloc:
+        raise ExtractError(f"{url} is a home page, not an article", reason=Reason.NOT_ARTICLE)
     fetched_at = fetched_at or datetime.now(timezone.utc)
+    if fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+    tree = parse_html(html)
+    if tree is None:
+        raise ExtractError("the page cannot be parsed as HTML", reason=Reason.PARSE_ERROR)
     try:
-        np_fields = _newspaper(html, url)
-        tr_fields = _trafilatura(html, url)
+        np_fields = run_newspaper(html, url)
+        tr_fields = run_trafilatura(html, url, metadata=False)
     except Exception as exc:  # the libraries raise many types on malformed markup
         raise ExtractError(f"{type(exc).__name__}: {exc}", reason=Reason.PARSE_ERROR) from exc
-    sources = {}
-    text, sources["text"] = (tr_fields["text"], "trafilatura") if tr_fields["text"] else (np_fields["text"], "newspaper3k")
-    title, sources["title"] = (np_fields["title"], "newspaper3k") if np_fields["title"] else (tr_fields["title"], "trafilatura")
-    authors, sources["authors"] = (np_fields["authors"], "newspaper3k") if np_fields["authors"] else (tr_fields["authors"], "trafilatura")
-    published = _utc(np_fields["published_at"]) or _utc(tr_fields["published_at"])
-    sources["published_at"] = "newspaper3k" if np_fields["published_at"] else ("trafilatura" if published else "none")
-    if published and published > fetched_at:
-        published = None
+    cache: dict[str, dict] = {}
+
+    def tr_meta() -> dict:
+        """trafilatura's metadata, computed only if our own readers found nothing (a third of its time)."""
+        if "m" not in cache:
+            try:
+                cache["m"] = trafilatura_metadata(html, url)
+            except Exception:  # a fallback must never fail the page
+                cache["m"] = {"title": "", "author": "", "date": ""}
+        return cache["m"]
+
+    meta = read_meta(tree)
+    sources: dict[str, str] = {}
+    title, sources["title"] = find_title(meta, np_fields["title"], lambda: tr_meta()["title"])
+    title = norm_space(title)
+    recall = ""
+    if len(tr_fields["text"]) < min_text_chars and len(np_fields["text"]) < min_text_chars:
+        try:
+            recall = run_trafilatura(html, url, mode="recall")["text"]
+        except Exception:  # the recall pass is a bonus; the balanced pass already succeeded
+            recall = ""
+    text, sources["text"] = combine_text(tr_fields["text"], np_fields["text"], title, recall, min_text_chars)
     text = clean_text(text)
-    canonical = normalise_url(np_fields["canonical"] or tr_fields["canonical"] or url, base=url)
+    blocks = visible_blocks(tree)
+    first_para = norm_space(text.split("\n\n", 1)[0]) if text else ""
+    meta.aside.protect(blocks, first_para)
+    authors, sources["authors"] = find_authors(meta, lambda: tr_meta()["author"], np_fields["authors"], blocks,
+                                               urlsplit(url).hostname or "")
+    tz = local_zone(country)
+    dates = find_dates(meta, blocks, url, fetched_at, tz, first_para)
+    published, date_source = dates.published, dates.source
+    sources["published_at"] = f"veille:{dates.detail}" if published else "none"
+    if published is None:
+        # Last resort: the date the libraries found (htmldate's extensive search over the page's text and
+        # markup): flagged "text", the weakest tier that still reads the page itself.
+        for name, value in (("trafilatura", tr_meta()["date"]), ("newspaper3k", np_fields["published_at"])):
+            dt = parse_datetime(value.isoformat() if isinstance(value, datetime) else value, tz) if value else None
+            if dt and dt <= fetched_at:
+                published, date_source, sources["published_at"] = dt, "text", name
+                break
+    canonical = canonical_url(url, meta.canonical, meta.first("og:url"), np_fields["canonical"])
     return Article(
-        url=url, canonical_url=canonical, outlet_id=outlet_id, title=clean_text(title).replace("\n\n", " "),
-        authors=authors, published_at=published, date_source="metadata" if published else "none",
-        modified_at=None, language="", text=text, extractor=extractor_versions(), field_sources=sources,
+        url=url, canonical_url=canonical, outlet_id=outlet_id, title=title, authors=authors,
+        published_at=published, date_source=date_source, modified_at=dates.modified, language="", text=text,
+        extractor=extractor_versions(), field_sources=sources,
         content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .htmlmeta import PageMeta, in_aside, norm_space
+from .htmlmeta import PageMeta, norm_space
 
 PREFIX = re.compile(r"^(?:(?:un |une )?(?:texte|article|reportage|chronique|billet|entretien|propos) "
                     r"(?:de|par|recueillis par)|propos recueillis par|recueillis? par|interview par|"
@@ -28,7 +28,8 @@ AGENCIES = {"afp", "ap", "ats", "apc", "reuters", "belga", "dpa", "efe", "ansa",
 PARTICLES = {"de", "du", "des", "d'", "d’", "le", "la", "van", "von", "der", "den", "da", "di", "del", "della",
              "dos", "das", "ben", "bin", "el", "al", "y", "e", "ter", "zu", "mc", "st", "saint"}
 SPLIT = re.compile(r"\s*(?:;|,|\s&\s|\s+et\s+|\s+and\s+|\s+avec\s+|\s/\s|\s\|\s|\n)\s*", re.I)
-BYLINE_CLASS = re.compile(r"(^|[\s_-])(author|auteur|byline|signature|signataire|writer|username|creator)", re.I)
+BYLINE_CLASS = re.compile(r"(^|[\s_-])(author|auteur|byline|signature|signataire|writer|username|creator|"
+                          r"contributor)", re.I)
 NOT_BYLINE = re.compile(r"(bio|box|card|desc|about|info|avatar|img|photo|follow|footer|comment|social)", re.I)
 
 
@@ -62,11 +63,12 @@ def clean_author(piece: str) -> str:
     s = re.sub(r"\S+@\S+|https?://\S+", " ", s)
     s = re.sub(r"[©®]", " ", s)
     s = re.sub(r"\((?:avec )?[^)]*\)", " ", s)          # "(APC)", "(avec AFP)", "(à Genève)"
-    s = re.split(r"\s[–—-]\s|\s[|:]\s?|,\s", s)[0]       # "Name — Journaliste", "Name | Site"
     s = norm_space(s).strip(" .,;:-–—|")
     for _ in range(2):
         s = PREFIX.sub("", s).strip(" .,;:-–—|")
-    s = re.split(r"\s+(?:à|in|pour|for|depuis|publi[ée]|mis en ligne|le \d)\s", s)[0].strip(" .,;:-–—|")
+    s = re.split(r"\s[–—-]\s|\s?[|:]\s?|,\s", s)[0]     # "Name — Journaliste", "Name | Site"
+    s = re.split(r"\s+(?:à|in|pour|for|depuis|publi[ée]e?|mis en ligne|mis à jour|le \d+|updated)(?:\s|$)", s,
+                 flags=re.I)[0].strip(" .,;:-–—|")
     if not s or len(s) > 60 or any(c.isdigit() for c in s) or ROLE.search(s) and s.lower() not in AGENCIES:
         return ""
     words = s.split()
@@ -130,7 +132,7 @@ def _byline_elements(meta: PageMeta) -> list[str]:
         cls = f"{el.get('class', '')} {el.get('id', '')}"
         is_byline = el.get("rel") == "author" or el.get("itemprop") == "author" or (
             BYLINE_CLASS.search(cls) and not NOT_BYLINE.search(cls))
-        if not is_byline or in_aside(el):
+        if not is_byline or meta.aside(el):
             continue
         named = el.xpath('.//*[@itemprop="name"]')
         text = " ".join(n.text_content() for n in named) if named else el.text_content()
@@ -141,25 +143,64 @@ def _byline_elements(meta: PageMeta) -> list[str]:
     return found
 
 
-def find_authors(meta: PageMeta, trafilatura_author: str = "", newspaper_authors: list[str] | None = None
-                 ) -> tuple[list[str], str]:
-    """Clean author list and the source it came from."""
-    names = _jsonld_authors(meta)
-    if names:
-        return names, "veille:json-ld"
-    for text in _byline_elements(meta):
-        names = split_authors(text)
+TEXT_BYLINE = re.compile(r"^(?:par|auteure?s?\s*:|texte\s*:|un texte de|propos recueillis par|recueillis? par|"
+                         r"by)\s+\S", re.I)
+
+
+def _text_bylines(blocks: list[tuple[str, object]], aside) -> list[str]:
+    """Short visible lines that start like a byline ("Par …", "Auteur : …", "Un texte de …")."""
+    out = []
+    for text, el in blocks:
+        line = norm_space(text)
+        if 4 < len(line) <= 80 and TEXT_BYLINE.search(line) and not aside(el):
+            out.append(line)
+    return out
+
+
+def _publisher_filter(names: list[str], meta: PageMeta, host: str) -> list[str]:
+    """Drop 'authors' that are the publication itself (site name or host name)."""
+    site = name_key(meta.site_name).replace(" ", "")
+    host = re.sub(r"^www\.", "", (host or "").lower())
+    kept = []
+    for name in names:
+        key = name_key(name).replace(" ", "").replace("-", "")
+        if key and (key == site or (len(key) >= 4 and key in host.replace("-", "").replace(".", ""))):
+            continue
+        kept.append(name)
+    return kept
+
+
+def find_authors(meta: PageMeta, trafilatura_author="", newspaper_authors: list[str] | None = None,
+                 blocks: list[tuple[str, object]] | None = None, host: str = "") -> tuple[list[str], str]:
+    """Clean author list and the source it came from (``trafilatura_author`` may be a callable)."""
+    def ok(names: list[str]) -> list[str]:
+        return _publisher_filter(names, meta, host)
+
+    structured = ok(_jsonld_authors(meta))
+    byline = next((n for n in (ok(split_authors(t)) for t in _byline_elements(meta)) if n), [])
+    if structured:
+        keys = {name_key(n) for n in structured}
+        # The visible byline wins when it names everyone JSON-LD names, and more (co-authors).
+        if byline and keys < {name_key(n) for n in byline}:
+            return byline, "veille:byline"
+        return structured, "veille:json-ld"
+    if byline:
+        return byline, "veille:byline"
+    for text in _text_bylines(blocks or [], meta.aside):
+        names = ok(split_authors(text))
         if names:
-            return names, "veille:byline"
+            return names, "veille:text"
     raw_meta = [v for k in ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")
                 for v in meta.meta.get(k, []) if v and not v.startswith("http")]
-    names = split_authors(raw_meta)
-    if names and not {name_key(n) for n in names} & {name_key(meta.site_name)}:
+    names = ok(split_authors(raw_meta))
+    if names:
         return names, "veille:meta"
-    names = split_authors(trafilatura_author or "")
+    if callable(trafilatura_author):
+        trafilatura_author = trafilatura_author()
+    names = ok(split_authors(trafilatura_author or ""))
     if names:
         return names, "trafilatura"
-    names = split_authors(newspaper_authors or [])
+    names = ok(split_authors(newspaper_authors or []))
     if names:
         return names, "newspaper3k"
     return [], "none"

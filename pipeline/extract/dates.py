@@ -9,12 +9,13 @@ Times without an offset are read in the outlet's time zone.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
-from .htmlmeta import PageMeta, in_aside, norm_space
+from .htmlmeta import PageMeta, norm_space
 
 MONTHS = {"janvier": 1, "janv": 1, "jan": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "fév": 2,
           "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7,
@@ -38,7 +39,8 @@ PUBLISHED_KEYS = ("article:published_time", "og:article:published_time", "og:pub
                   "parsely-pub-date", "citation_publication_date", "datecreated")
 MODIFIED_KEYS = ("article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
                  "article.updated", "dcterms.modified", "dc.date.modified", "lastmod")
-MOD_HINT = re.compile(r"modif|update|maj|mise-a-jour|actualis", re.I)
+MOD_HINT = re.compile(r"modif|update|maj|mise-a-jour|mis à jour|actualis", re.I)
+PUB_HINT = re.compile(r"publi|pubdate", re.I)
 
 
 @dataclass
@@ -125,18 +127,21 @@ def metadata_dates(meta: PageMeta, tz: tzinfo) -> tuple[list[tuple[datetime, str
     if tree is not None:
         for el in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][not(self::meta)]'):
             dt = parse_datetime(el.get("content") or el.get("datetime") or el.text_content(), tz)
-            if dt and not in_aside(el):
+            if dt and not meta.aside(el):
                 (modified.append(dt) if el.get("itemprop") == "dateModified" else published.append((dt, "microdata")))
         for el in tree.iter("time"):
             value = el.get("datetime")
             dt = parse_datetime(value, tz) if value else None
-            if dt is None or in_aside(el):
+            if dt is None or meta.aside(el):
                 continue
-            context = f"{el.get('class', '')} {el.get('itemprop', '')} {(el.getparent().text or '') if el.getparent() is not None else ''}"
-            if MOD_HINT.search(context) and el.get("pubdate") is None:
-                modified.append(dt)
-            else:
+            own = f"{el.get('class', '')} {el.get('itemprop', '')}"
+            parent = el.getparent()
+            context = f"{own} {(parent.text or '') if parent is not None else ''}"
+            # WordPress marks an unedited post "entry-date published updated": "published" wins.
+            if el.get("pubdate") is not None or PUB_HINT.search(own) or not MOD_HINT.search(context):
                 published.append((dt, "time"))
+            else:
+                modified.append(dt)
     return published, modified
 
 
@@ -148,24 +153,30 @@ def _htmldate_fallback(meta: PageMeta, tz: tzinfo) -> datetime | None:
     head = meta.tree.find(".//head") if meta.tree is not None else None
     if head is None:
         return None
+    head = copy.deepcopy(head)
+    # htmldate also reads dates in URLs (canonical link, og:url, images): those are the url tier, not metadata.
+    for el in list(head.iter("link", "script", "style")):
+        if "ld+json" not in (el.get("type") or ""):  # JSON-LD stays: htmldate reads its date keys
+            el.getparent().remove(el)
+    for el in list(head.iter("meta")):
+        if re.search(r"://|^/", el.get("content") or ""):
+            el.getparent().remove(el)
     try:
-        found = htmldate.find_date(lxml.html.tostring(head, encoding="unicode"), extensive_search=False,
+        page = f"<html>{lxml.html.tostring(head, encoding='unicode')}<body><p></p></body></html>"
+        found = htmldate.find_date(page, extensive_search=False,
                                    original_date=True, outputformat="%Y-%m-%d")
     except Exception:  # htmldate is defensive but this must never stop an extraction
         return None
     return parse_datetime(found, tz) if found else None
 
 
-def text_dates(blocks: list[tuple[str, object]], body_start: str, tz: tzinfo) -> tuple[datetime | None, datetime | None]:
+def text_dates(blocks: list[tuple[str, object]], body_start: str, tz: tzinfo, aside=None
+               ) -> tuple[datetime | None, datetime | None]:
     """Published and modified dates written in the visible article header (or right after the text)."""
     parts, pos, cut = [], 0, -1
-    aside_cache: dict[int, bool] = {}
     key = body_start[:40]
     for text, el in blocks:
-        flag = aside_cache.get(id(el))
-        if flag is None:
-            flag = aside_cache[id(el)] = in_aside(el)
-        if flag:
+        if aside is not None and aside(el):
             continue
         piece = norm_space(text)
         if not piece:
@@ -218,7 +229,7 @@ def find_dates(meta: PageMeta, blocks: list[tuple[str, object]], url: str, fetch
                body_start: str = "") -> Dates:
     """Publication date from the most reliable tier that has one not after ``fetched_at``; modified date."""
     published, modified = metadata_dates(meta, tz)
-    text_pub, text_mod = text_dates(blocks, body_start, tz)
+    text_pub, text_mod = text_dates(blocks, body_start, tz, meta.aside)
     mods = [d for d in modified if _not_future(d, fetched_at)] or ([text_mod] if _not_future(text_mod, fetched_at) else [])
     result = Dates(modified=max(mods) if mods else None)
     valid = [(d, where) for d, where in published if _not_future(d, fetched_at)]

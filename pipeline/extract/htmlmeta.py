@@ -9,10 +9,13 @@ import unicodedata
 from dataclasses import dataclass, field
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u200b\ufeff]+")
-# Containers whose dates, names and links belong to other articles or to readers, not to this one.
-_ASIDE = re.compile(r"(^|[\s_-])(aside|related|recommend|teaser|comment|sidebar|widget|footer|nav|"
-                    r"newsletter|most-read|popular|more|outbrain|taboola|share|promo|cookie|"
-                    r"catcher|breadcrumb|partner|sponsor)", re.I)
+# Class/id words of containers whose dates, names and links belong to other articles or to readers.
+_ASIDE_WORDS = {"aside", "related", "relateds", "recommend", "recommended", "recommendations", "teaser", "teasers",
+                "comment", "comments", "sidebar", "widget", "widgets", "footer", "nav", "navbar", "navigation",
+                "newsletter", "popular", "mostread", "outbrain", "taboola", "share", "sharing", "promo", "cookie",
+                "cookies", "catcher", "breadcrumb", "partner", "partners", "sponsor", "sponsored", "reactions",
+                "readmore", "ads", "advert", "advertisement", "banner", "cmp", "gdpr", "consent", "paywall"}
+_WORD_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head", "iframe", "button", "select", "option"}
 
 
@@ -36,17 +39,50 @@ def parse_html(html: str):
         return None
 
 
-def in_aside(el) -> bool:
-    """True when an element sits inside a related-articles, comments, footer or navigation block."""
-    while el is not None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in ("aside", "footer", "nav"):
-            return True
-        attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        if attrs.strip() and _ASIDE.search(attrs):
-            return True
-        el = el.getparent()
-    return False
+class Asides:
+    """Tells whether an element sits in a related-articles, comments, footer or navigation block.
+
+    Walks up to the nearest <article>/<main>/<body>. A container whose class names an aside but that
+    holds most of the page's text is a layout wrapper ("zen-one-sidebar-second"), not an aside.
+    """
+
+    def __init__(self, tree):
+        body = tree.find(".//body") if tree is not None else None
+        self.body_len = len((body if body is not None else tree).text_content()) if tree is not None else 0
+        # Keyed by the element itself: holding it keeps lxml's proxy alive, so the key stays valid
+        # (an id() of a dropped proxy can be reused by another element's proxy).
+        self.cache: dict = {}
+
+    def protect(self, blocks: list[tuple[str, object]], first_paragraph: str) -> None:
+        """Never call the containers of the article's first paragraph asides (whatever their class)."""
+        head = norm_space(first_paragraph)
+        if len(head) < 15:
+            return
+        for text, el in blocks:
+            piece = norm_space(text)
+            if len(piece) >= 15 and (head[:30] in piece or head.startswith(piece)):
+                while el is not None:
+                    self.cache[el] = False
+                    el = el.getparent()
+                return
+
+    def _is_aside(self, el) -> bool:
+        key = el
+        if key not in self.cache:
+            tag = el.tag if isinstance(el.tag, str) else ""
+            words = {w.lower() for w in _WORD_SPLIT.split(f"{el.get('class', '')} {el.get('id', '')}") if w}
+            aside = tag in ("aside", "footer", "nav") or bool(words & _ASIDE_WORDS)
+            if aside and self.body_len and len(el.text_content()) > 0.5 * self.body_len:
+                aside = False
+            self.cache[key] = aside
+        return self.cache[key]
+
+    def __call__(self, el) -> bool:
+        while el is not None and isinstance(el.tag, str) and el.tag not in ("article", "main", "body", "html"):
+            if self._is_aside(el):
+                return True
+            el = el.getparent()
+        return False
 
 
 def _walk_jsonld(obj, out: list[dict]) -> None:
@@ -82,6 +118,7 @@ class PageMeta:
     site_name: str = ""
     html_lang: str = ""
     tree: object = None
+    aside: Asides | None = None
 
     def first(self, *keys: str) -> str:
         """First non-empty meta content among ``keys``."""
@@ -99,7 +136,7 @@ class PageMeta:
 
 def read_meta(tree) -> PageMeta:
     """Collect JSON-LD, meta tags, canonical link, <title>, <h1> and site name from a parsed page."""
-    meta = PageMeta(tree=tree)
+    meta = PageMeta(tree=tree, aside=Asides(tree))
     if tree is None:
         return meta
     for script in tree.iter("script"):

@@ -10,7 +10,27 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-KINDS = {"flaky", "status", "timeout", "slow_body", "reset", "gzip_bomb", "huge", "redirect_loop", "body"}
+KINDS = {"flaky", "status", "timeout", "slow_body", "reset", "gzip_bomb", "huge", "redirect_loop", "body",
+         "delay", "billion_laughs", "malformed_xml", "wrong_charset", "robots_disallow"}
+
+# XML entity expansion ("billion laughs"): 10 levels of 10 references, about 3 GB if expanded.
+BILLION_LAUGHS = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE rss [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rss version="2.0"><channel><title>&lol9;</title>
+<item><title>&lol9;</title><link>http://{host}/lol</link><description>&lol9;</description></item>
+</channel></rss>
+"""
 
 
 @dataclass(frozen=True)
@@ -25,6 +45,7 @@ class Fault:
     content_type: str = "text/html; charset=utf-8"
     retry_after: str = ""
     times: int = 1  # flaky: how many requests fail before the URL is served normally
+    disallow: tuple[str, ...] = ()  # robots_disallow: path prefixes added as Disallow lines
 
 
 def load_faults(path: Path) -> dict[str, Fault]:
@@ -39,7 +60,12 @@ def load_faults(path: Path) -> dict[str, Fault]:
         url, kind = raw.pop("url", None), raw.get("kind")
         if not url or kind not in KINDS:
             raise ConfigError(f"Fault {raw} in {path} needs a url and a kind in {sorted(KINDS)}.", code="E132")
-        out[url] = Fault(**raw)
+        if "disallow" in raw:
+            raw["disallow"] = tuple(raw["disallow"])
+        try:
+            out[url] = Fault(**raw)
+        except TypeError as exc:
+            raise ConfigError(f"Fault for {url} in {path}: {exc}.", code="E132") from None
     return out
 
 
@@ -99,6 +125,39 @@ def apply_fault(handler, fault: Fault, head: bool) -> bool:
         handler._send(302, {"Location": target}, b"", head)
     elif kind == "body":
         handler._send(fault.status or 200, {"Content-Type": fault.content_type}, fault.body.encode(), head)
+    elif kind == "delay":
+        time.sleep(fault.seconds or 5)  # a slow server: then the real answer (holds a run mid-stage)
+        return False
+    elif kind == "billion_laughs":
+        host, _ = handler._target()
+        handler._send(200, {"Content-Type": "application/rss+xml"}, BILLION_LAUGHS.replace("{host}", host).encode(), head)
+    elif kind == "malformed_xml":
+        # What a broken CMS serves as a feed: an HTML error page cut short, with a 200 status.
+        body = fault.body or ('<?xml version="1.0"?><rss version="2.0"><channel><title>Fil</title>'
+                              "<item><title>Erreur <b>PHP</b> &nbsp; Warning: mysql_connect()</title><link>")
+        handler._send(200, {"Content-Type": "application/rss+xml"}, body.encode("utf-8"), head)
+    elif kind == "wrong_charset":
+        # The real page re-encoded as windows-1252 while the header still declares UTF-8.
+        entry = _entry(handler)
+        if entry is None or entry.file is None:
+            return False
+        text = entry.file.read_bytes().decode("utf-8")
+        body = text.encode("cp1252", errors="xmlcharrefreplace")
+        handler._send(200, {"Content-Type": "text/html; charset=utf-8"}, body, head)
+    elif kind == "robots_disallow":
+        entry = _entry(handler)
+        real = entry.file.read_text("utf-8") if entry is not None and entry.file is not None else ""
+        rules = "".join(f"Disallow: {p}\n" for p in fault.disallow)
+        # Our rules go into a "User-agent: *" group placed first, so every crawler gets them.
+        body = f"User-agent: *\n{rules}\n{real}"
+        handler._send(200, {"Content-Type": "text/plain; charset=utf-8"}, body.encode(), head)
     else:
         return False
     return True
+
+
+def _entry(handler):
+    """The manifest entry the faulty URL would have served (None for URLs outside the corpus)."""
+    host, path = handler._target()
+    url = f"http://{host}{path}"
+    return handler.server.entries.get(url) or handler.server.entries.get(url.split("?", 1)[0])

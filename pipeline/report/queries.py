@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ..errors import QueryError
 
 _PARAM = re.compile(r"^--\s+(\w+)\s+(\w+)\s*=\s*(.*?)\s*(?:--\s*(.*))?$")
@@ -87,6 +89,11 @@ def run_query(con, name: str, params: dict[str, str] | None = None, configured: 
                 bound[pname] = con.execute(f"SELECT CAST(? AS {ptype})", [raw]).fetchone()[0]
             except Exception as exc:
                 raise QueryError(f"Parameter {pname}={raw!r} is not a valid {ptype}.", code="E603") from exc
-    used = {k: v for k, v in bound.items() if f"${k}" in q.sql}
-    cur = con.execute(q.sql, used)
-    return [d[0] for d in cur.description], cur.fetchall()
+    used = {k: v for k, v in bound.items() if re.search(rf"\${re.escape(k)}\b", q.sql)}
+    try:
+        cur = con.execute(q.sql, used)
+        return [d[0] for d in cur.description], cur.fetchall()
+    except duckdb.Error as exc:
+        raise QueryError(f"Query '{name}' failed: {exc}".splitlines()[0],
+                         hint=f"Check its parameters: {', '.join(f'{k}={v!r}' for k, v in params.items()) or '(defaults)'}.",
+                         code="E604") from exc

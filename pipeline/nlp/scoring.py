@@ -1,0 +1,117 @@
+"""Sentence and claim scoring, then article-level tone toward each tracked actor and stance toward
+each stance target, aggregated from the sentences by :func:`.aggregate.aggregate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+from spacy.tokens import Doc, Span
+from spacy.util import minibatch
+
+from ..records import StanceTarget, Topic
+from .aggregate import aggregate
+from .backends import SENTIMENT_LABELS, STANCE_LABELS, BundledScorer, Scorer
+
+def _unit(probs: np.ndarray, labels: Sequence[str]) -> dict:
+    return {"label": labels[int(probs.argmax())], "probs": {lab: round(float(p), 4) for lab, p in zip(labels, probs)}}
+
+
+class Classifier:
+    """The ``veille_classifier`` component: fills ``doc._.sentences``, claim labels and ``doc._.article``."""
+
+    def __init__(self, topic: Topic, scorers: dict[str, Scorer], min_words: int = 3):
+        self.topic = topic
+        self.scorers = scorers
+        self.min_words = min_words
+        stance = scorers["stance"]
+        bundled_target = stance.model.config.get("target") if stance.info.backend == "bundled" else None
+        # A bundled stance model was trained for one target; zero-shot NLI handles any target.
+        self.targets: list[StanceTarget] = [t for t in topic.stance_targets
+                                            if stance.info.backend == "transformers" or t.id == bundled_target
+                                            or (bundled_target and len(topic.stance_targets) == 1)]
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 32) -> Iterator[Doc]:
+        for batch in minibatch(docs, size=batch_size):
+            batch = list(batch)
+            try:
+                self._score(batch)
+            except Exception as exc:  # e.g. a model failing on a batch: the docs keep entities and claims
+                for doc in batch:
+                    doc._.errors = [*(doc._.errors or []), f"classifier: {type(exc).__name__}: {exc}"]
+            yield from batch
+
+    def _units(self, doc: Doc) -> tuple[list[Span], list[Span]]:
+        sents = [s for s in doc.sents if sum(t.is_alpha for t in s) >= self.min_words]
+        claim_spans = []
+        for c in doc._.claims or []:
+            span = doc.char_span(c["context_start"], c["context_end"], alignment_mode="expand")
+            claim_spans.append(span if span is not None else doc[0:0])
+        return sents, claim_spans
+
+    def _score(self, docs: list[Doc]) -> None:
+        units = [self._units(d) for d in docs]
+        flat = [s for sents, claims in units for s in (*sents, *claims)]
+        senti_scorer, stance_scorer = self.scorers["sentiment"], self.scorers["stance"]
+        if (isinstance(senti_scorer, BundledScorer) and isinstance(stance_scorer, BundledScorer)
+                and senti_scorer.features == stance_scorer.features and len(self.targets) == 1):
+            # Both bundled models read the same features: compute them once.
+            prepared = senti_scorer.prepare(flat)
+            sentiment = senti_scorer.score(prepared)
+            stance = {self.targets[0].id: stance_scorer.score(prepared)}
+        else:
+            sentiment = senti_scorer(flat) if flat else np.zeros((0, 3))
+            stance = {t.id: self._stance(flat, t) for t in self.targets}
+        k = 0
+        for doc, (sents, claims) in zip(docs, units):
+            n = len(sents) + len(claims)
+            sent_sent = sentiment[k:k + n]
+            sent_stance = {tid: p[k:k + n] for tid, p in stance.items()}
+            k += n
+            self._assign(doc, sents, claims, sent_sent, sent_stance)
+
+    def _stance(self, spans: list[Span], target: StanceTarget) -> np.ndarray:
+        scorer = self.scorers["stance"]
+        if not spans:
+            return np.zeros((0, 3))
+        if scorer.info.backend == "transformers":
+            return scorer(spans, target)
+        return scorer(spans)
+
+    def _assign(self, doc: Doc, sents: list[Span], claims: list[Span], senti: np.ndarray,
+                stance: dict[str, np.ndarray]) -> None:
+        ns = len(sents)
+        rows = []
+        for i, s in enumerate(sents):
+            actors = sorted({e.ent_id_ for e in s.ents if e.ent_id_})
+            rows.append({"start": s.start_char, "end": s.end_char, "actors": actors,
+                         "sentiment": _unit(senti[i], SENTIMENT_LABELS),
+                         "stance": {tid: _unit(p[i], STANCE_LABELS) for tid, p in stance.items()}})
+        doc._.sentences = rows
+        for j, claim in enumerate(doc._.claims or []):
+            claim["sentiment"] = _unit(senti[ns + j], SENTIMENT_LABELS)
+            claim["stance"] = {tid: _unit(p[ns + j], STANCE_LABELS) for tid, p in stance.items()}
+        coref: dict[str, list[int]] = {}
+        for c in doc._.claims or []:
+            if c["speaker_id"] and c["speaker_resolution"] in ("pronoun", "description"):
+                coref.setdefault(c["speaker_id"], []).append(c["speaker_start"])
+        tone = {}
+        for actor in self.topic.tone_actors:
+            idx = [i for i, r in enumerate(rows) if actor in r["actors"]
+                   or any(r["start"] <= c < r["end"] for c in coref.get(actor, []))]
+            if not idx:
+                tone[actor] = {"label": "neutre", "probs": None, "sentences": 0, "opinionated": 0, "mentioned": False}
+                continue
+            label, probs, n_op = aggregate(senti[idx], SENTIMENT_LABELS, "positif", "négatif", "neutre")
+            tone[actor] = {"label": label, "probs": probs, "sentences": len(idx), "opinionated": n_op, "mentioned": True}
+        stances = {}
+        for tid, p in stance.items():
+            label, probs, n_op = aggregate(p[:ns], STANCE_LABELS, "soutient", "conteste", "neutre")
+            stances[tid] = {"label": label, "probs": probs, "sentences": ns, "opinionated": n_op}
+        doc._.article = {"tone": tone, "stance": stances}
+        doc._.models = {task: asdict(s.info) for task, s in self.scorers.items()}

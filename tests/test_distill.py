@@ -1,0 +1,235 @@
+"""The distilled student: training from teacher rows in a real DuckDB file, determinism, the model
+folder, batch classification into the predictions table, and the nightly's classify stage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from distillkit import build_teacher_db, tiny_settings
+
+from pipeline.config import load_topic
+from pipeline.distill import (classify_pending, classify_stage, load_student, run_classify, student_config,
+                              train_params, train_student)
+from pipeline.distill.data import fold_of, load_teacher_data, load_teacher_units, training_set
+from pipeline.distill.infer import compose_stance
+from pipeline.distill.model import weights_digest
+from pipeline.distill.train import fit
+from pipeline.errors import ModelError
+from pipeline.store import open_store
+
+TOPIC = load_topic("openai_deepseek")
+
+
+@pytest.fixture(scope="module")
+def teacher_db(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("distill")
+    rows = build_teacher_db(tmp / "veille.duckdb", limit=120)
+    return tmp, rows
+
+
+@pytest.fixture(scope="module")
+def trained(teacher_db, tmp_path_factory):
+    """A tiny student trained from the teacher DB, with 2-fold held-out evaluation."""
+    tmp, _ = teacher_db
+    settings = tiny_settings(tmp, "distill.cv_folds=2")
+    with open_store(settings["store.path"], read_only=True) as store:
+        report = train_student(store, settings.section("distill"), TOPIC, ["fr"], settings["distill.model_dir"])
+    return settings, report
+
+
+def _data(settings):
+    cfg = student_config(settings.section("distill"), TOPIC)
+    with open_store(settings["store.path"], read_only=True) as store:
+        return cfg, load_teacher_data(store, cfg.labels, cfg.sources, ["fr"])
+
+
+def _units(settings):
+    cfg = student_config(settings.section("distill"), TOPIC)
+    with open_store(settings["store.path"], read_only=True) as store:
+        return load_teacher_units(store, cfg.unit_labels, cfg.unit_sources, ["fr"])
+
+
+def test_teacher_data_follows_the_table_contract(teacher_db):
+    tmp, rows = teacher_db
+    cfg, data = _data(tiny_settings(tmp))
+    relevant = sum(r["is_relevant"] for r in rows)
+    assert len(data) == len(rows) and 0 < relevant < len(rows)
+    counts = data.counts()
+    # every stored French article is an on-topic example (negatives included), stance/tone only analysed ones
+    assert counts["on_topic"] == len(rows) and counts["on_topic_positive"] == relevant
+    assert counts["stance"] == counts["tone_openai"] == counts["tone_deepseek"] == relevant == counts["analysed"]
+    stance = data.targets["stance"][data.labelled("stance")]
+    assert np.allclose(stance.sum(1), 1.0)
+    assert "stand-in-teacher" in data.teacher_id() and "stand-in" in data.teacher_id()
+    # the teacher's probs map is re-ordered into the head's label order
+    both = next(r for r in rows if r["is_relevant"] and {"openai", "deepseek"} <= set(r["text"].lower().split()))
+    i = data.article_ids.index(both["article_id"])
+    assert data.targets["tone_openai"][i, 0] == pytest.approx(data.targets["tone_deepseek"][i, 2])
+    # no tone row for an actor the analysed article does not mention: its tone is neutre
+    quiet = [r for r in rows if r["is_relevant"] and "deepseek" not in r["text"].lower()]
+    assert quiet
+    for r in quiet:
+        assert data.targets["tone_deepseek"][data.article_ids.index(r["article_id"])].tolist() == [0.0, 1.0, 0.0]
+    unanalysed = next(r for r in rows if not r["is_relevant"])
+    assert np.isnan(data.targets["tone_openai"][data.article_ids.index(unanalysed["article_id"])]).all()
+
+
+def test_training_is_deterministic_for_a_seed(teacher_db):
+    tmp, _ = teacher_db
+    settings = tiny_settings(tmp, "distill.epochs=2")
+    cfg, data = _data(settings)
+    train_set = training_set(data, _units(settings), list(cfg.network_labels()))
+    digests = []
+    for seed in (7, 7, 8):
+        params = train_params({**settings.section("distill"), "seed": seed})
+        model, _, _ = fit(train_set, student_config(settings.section("distill"), TOPIC), params,
+                          tokenizer_texts=data.texts)
+        digests.append(weights_digest(model))
+    assert digests[0] == digests[1]
+    assert digests[0] != digests[2]
+
+
+def test_model_folder_holds_weights_tokenizer_config_and_card(trained):
+    settings, report = trained
+    folder = settings.path("distill.model_dir")
+    assert {"model.safetensors", "tokenizer.json", "config.json", "README.md", "metrics.json"} <= {
+        p.name for p in folder.iterdir()}
+    assert not list(folder.parent.glob("student.tmp-*"))
+    config = json.loads((folder / "config.json").read_text())
+    assert config["version"] == report["version"] and config["version"].startswith("s-")
+    assert config["train_data_hash"] == report["data_hash"] and len(report["data_hash"]) == 64
+    assert "stand-in-teacher" in config["teacher_id"]
+    card = (folder / "README.md").read_text()
+    for needle in (report["version"], report["data_hash"], "stand-in-teacher", "Macro-F1", "held out",
+                   "Agreement with the teacher", "articles/s"):
+        assert needle in card
+    # evaluation: teacher and both student views per head, on the gold-matched articles
+    gold = report["gold"]
+    assert gold["n"] > 100 and set(gold["heads"]) == {"on_topic", "stance", "tone_openai", "tone_deepseek"}
+    for entry in gold["heads"].values():
+        assert 0 <= entry["teacher"] <= 1 and 0 <= entry["student_held_out"] <= 1 and 0 <= entry["student_final"] <= 1
+    # the reloaded folder predicts what the trained model predicted
+    student = load_student(folder, "cpu")
+    assert student.version == report["version"]
+    _, data = _data(settings)
+    probs = student.probabilities(data.texts[:20])
+    assert np.allclose(probs["on_topic"].sum(1) * 0 + 1, 1) and np.allclose(probs["stance"].sum(1), 1, atol=1e-5)
+
+
+def test_fast_tokenizer_matches_the_saved_tokenizer(trained):
+    settings, _ = trained
+    student = load_student(settings["distill.model_dir"], "cpu")
+    _, data = _data(settings)
+    texts = data.texts[:40] + ["", "É l'«accusation» d’OpenAI — 5,6 M$ !", "x" * 300]
+    assert student.tokenizer.encode_ids(texts) == [e.ids for e in student.tokenizer.hf.encode_batch(texts)]
+
+
+def test_held_out_views_never_see_their_article(teacher_db):
+    tmp, _ = teacher_db
+    _, data = _data(tiny_settings(tmp))
+    folds = [fold_of(g, 5) for g in data.groups]
+    assert set(folds) == set(range(5))
+    assert fold_of("cluster-a", 5) == fold_of("cluster-a", 5)  # copies of a cluster share a fold
+
+
+def test_off_topic_stance_is_neutral():
+    labels = {"on_topic": ["on_topic"], "stance": ["soutient", "conteste", "neutre"]}
+    probs = {"on_topic": np.array([[0.0], [1.0]]), "stance": np.array([[0.8, 0.1, 0.1], [0.8, 0.1, 0.1]])}
+    out = compose_stance(probs, labels)
+    assert out["stance"][0].tolist() == [0.0, 0.0, 1.0] and out["stance"][1].tolist() == [0.8, 0.1, 0.1]
+
+
+def test_classify_writes_each_article_once_per_version(trained, tmp_path):
+    settings, report = trained
+    db = tmp_path / "veille.duckdb"
+    shutil.copy(settings["store.path"], db)
+    student = load_student(settings["distill.model_dir"], "cpu")
+    with open_store(db) as store:
+        first = classify_pending(store, student, "run-1", ["fr"], settings["distill.model_dir"])
+        n_fr = store.scalar("SELECT count(*) FROM articles WHERE language = 'fr'")
+        assert first["articles"] == n_fr > 0
+        rows = store.query("SELECT * FROM predictions")
+        assert len(rows) == n_fr
+        assert {r["model_version"] for r in rows} == {report["version"]} and {r["run_id"] for r in rows} == {"run-1"}
+        assert {r["model_name"] for r in rows} == {"veille-student"}
+        for r in rows:
+            assert 0 <= r["on_topic_prob"] <= 1
+            for head in ("stance", "tone_openai", "tone_deepseek"):
+                probs = dict(r[f"{head}_probs"])
+                assert sum(probs.values()) == pytest.approx(1, abs=1e-5) and r[head] == max(probs, key=probs.get)
+        assert classify_pending(store, student, "run-2", ["fr"])["articles"] == 0  # idempotent
+        # an article whose text changed (re-extraction) is scored again, the others are not
+        store.con.execute("UPDATE articles SET content_sha256 = 'changed' WHERE article_id = ?", [rows[0]["article_id"]])
+        assert classify_pending(store, student, "run-3", ["fr"])["articles"] == 1
+        assert store.scalar("SELECT run_id FROM predictions WHERE article_id = ?", [rows[0]["article_id"]]) == "run-3"
+        reg = store.query("SELECT * FROM student_models")
+        assert [r["model_version"] for r in reg] == [report["version"]] and reg[0]["train_data_hash"] == report["data_hash"]
+
+
+def test_classify_command_records_a_run(trained, tmp_path):
+    settings, report = trained
+    db = tmp_path / "veille.duckdb"
+    shutil.copy(settings["store.path"], db)
+    local = tiny_settings(tmp_path, f"distill.model_dir={settings['distill.model_dir']}")
+    first = run_classify(local)
+    second = run_classify(local)
+    assert first["articles"] > 0 and second["articles"] == 0
+    with open_store(db, read_only=True) as store:
+        runs = {r["run_id"]: r for r in store.query("SELECT * FROM runs WHERE command = 'classify'")}
+        assert set(runs) == {first["run_id"], second["run_id"]}
+        assert runs[first["run_id"]]["status"] == "ok" and dict(runs[first["run_id"]]["counts"])["classified"] == first["articles"]
+        assert store.scalar("SELECT count(DISTINCT run_id) FROM predictions") == 1
+
+
+def test_nightly_stage_trains_when_missing_then_only_scores(teacher_db, tmp_path):
+    tmp, _ = teacher_db
+    db = tmp_path / "veille.duckdb"
+    shutil.copy(tmp / "veille.duckdb", db)
+    settings = tiny_settings(tmp_path)
+    with open_store(db) as store:
+        counts, version = classify_stage(store, settings, TOPIC, "night-1")
+        assert counts["student_trained"] == 1 and counts["classified"] > 0 and version.startswith("s-")
+        counts, again = classify_stage(store, settings, TOPIC, "night-2")
+        assert counts == {"student_trained": 0, "classified": 0} and again == version
+
+
+def test_too_little_teacher_data_is_a_clear_skip(tmp_path):
+    build_teacher_db(tmp_path / "veille.duckdb", analyse=False)
+    settings = tiny_settings(tmp_path)
+    with open_store(settings["store.path"]) as store:
+        with pytest.raises(ModelError) as err:
+            train_student(store, settings.section("distill"), TOPIC, ["fr"], settings["distill.model_dir"])
+        assert err.value.code == "E530" and "stance (0)" in err.value.message
+        counts, version = classify_stage(store, settings, TOPIC, "night")
+    assert counts["classified"] == 0 and version.startswith("none: Not enough teacher-labelled")
+    assert not settings.path("distill.model_dir").exists()
+
+
+def test_missing_or_corrupt_model_folder_is_a_model_error(trained, tmp_path):
+    settings, _ = trained
+    with pytest.raises(ModelError) as err:
+        load_student(tmp_path / "nothing", "cpu")
+    assert err.value.code == "E512"
+    broken = tmp_path / "broken"
+    shutil.copytree(settings["distill.model_dir"], broken)
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelError) as err:
+        load_student(broken, "cpu")
+    assert err.value.code == "E515"
+
+
+def test_aggregation_is_the_teachers_rule():
+    teacher = pytest.importorskip("pipeline.nlp.aggregate")
+    from pipeline.distill.units import aggregate, teacher_min_evidence
+
+    rng = np.random.default_rng(0)
+    labels = ["soutient", "conteste", "neutre"]
+    for k in [0, 1, 2, 5, 30] * 20:
+        probs = rng.dirichlet([0.6, 0.6, 0.6], size=k) if k else np.zeros((0, 3))
+        label, want, _ = teacher.aggregate(probs, labels, "soutient", "conteste", "neutre")
+        got = aggregate(probs, labels, "soutient", "conteste", min_evidence=teacher_min_evidence())
+        assert np.allclose(got, [want[x] for x in labels], atol=1e-3)
+        assert labels[int(np.argmax(got))] == label or abs(sorted(got)[-1] - sorted(got)[-2]) < 1e-3
