@@ -30,7 +30,7 @@ run: $(STAMP)
 	@$(BIN)/veille replay corpus --port $(REPLAY_PORT) > data/replay.log 2>&1 & echo $$! > data/replay.pid; \
 	trap 'kill $$(cat data/replay.pid) 2>/dev/null; rm -f data/replay.pid' EXIT INT TERM; \
 	$(BIN)/python -c "from pipeline.replay.server import wait_for_port; wait_for_port($(REPLAY_PORT))" && \
-	$(BIN)/veille --config corpus/demo.toml nightly
+	$(BIN)/veille --config corpus/demo.toml --set collect.proxy=http://127.0.0.1:$(REPLAY_PORT) nightly
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
