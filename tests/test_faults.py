@@ -18,6 +18,9 @@ from pipeline.nightly import run_nightly
 from pipeline.replay import ReplayServer
 from pipeline.store import open_store
 
+# A full nightly run over the faulty corpus (a minute or two): deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 SKIP = {"missing_404", "empty_body"}
 # fault kind -> (extra TOML parameters, expected failure reason or None when the page must be stored)
 ARTICLE_FAULTS = {

@@ -23,6 +23,9 @@ from pipeline.config import load_sources
 from pipeline.replay import ReplayServer
 from pipeline.store import open_store
 
+# Several full nightly runs in subprocesses (minutes): deselect with -m "not slow" for quick checks.
+pytestmark = pytest.mark.slow
+
 READER = r"""
 import json, sys, time, os, duckdb
 snap, stop = sys.argv[1], sys.argv[2]

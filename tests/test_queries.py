@@ -13,7 +13,6 @@ import shutil
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from itertools import combinations
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
