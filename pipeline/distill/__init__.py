@@ -65,7 +65,8 @@ def train_params(cfg: dict[str, Any]):
 
     return TrainParams(epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                        weight_decay=cfg["weight_decay"], seed=cfg["seed"], device=cfg["device"],
-                       init_vectors=cfg["init_vectors"], threads=cfg["cpu_threads"])
+                       init_vectors=cfg["init_vectors"], threads=cfg["cpu_threads"],
+                       temperature=cfg["target_temperature"])
 
 
 def student_from_settings(cfg: dict[str, Any]) -> Student:
@@ -275,7 +276,7 @@ def classify_stage(store, settings, topic: Topic, run_id: str,
     counts = {"student_trained": 0, "classified": 0}
     if not (folder / CONFIG).is_file():
         try:
-            train_student(store, cfg, topic, languages, folder)
+            train_student(store, {**cfg, "cv_folds": cfg["nightly_cv_folds"]}, topic, languages, folder)
         except ModelError as exc:
             if exc.code != "E530":
                 raise

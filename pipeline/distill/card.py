@@ -13,8 +13,10 @@ GPU_JSON = Path("bench/results/gpu_check.json")
 def _fmt(v: Any) -> str:
     if v is None:
         return "–"
-    if isinstance(v, float):
-        return f"{v:.3f}"
+    if isinstance(v, float):  # rates to the unit, scores to 3 decimals
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.3f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
     return str(v)
 
 

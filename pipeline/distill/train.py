@@ -30,6 +30,7 @@ class TrainParams:
     device: str = "auto"
     init_vectors: str = "fr_core_news_md"
     threads: int = 1
+    temperature: float = 1.0
 
 
 @contextlib.contextmanager
@@ -56,6 +57,14 @@ def _batches(lengths: list[int], batch_size: int, gen: torch.Generator) -> list[
         out += [chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size)]
     perm = torch.randperm(len(out), generator=gen).tolist()
     return [out[i] for i in perm]
+
+
+def sharpen(t: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Teacher probabilities raised to 1/T and renormalised (T < 1 sharpens; NaN rows stay NaN)."""
+    if temperature == 1.0:
+        return t
+    x = t.clamp(min=1e-6) ** (1.0 / temperature)
+    return x / x.sum(-1, keepdim=True)
 
 
 def _loss(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -93,7 +102,9 @@ def fit(data: TeacherData, cfg: StudentConfig, params: TrainParams,
             with torch.no_grad():
                 model.tok.weight.copy_(matrix)
         model.to(device).train()
-        targets = {h: torch.as_tensor(data.targets[h], dtype=torch.float32) for h in cfg.network_labels()}
+        targets = {h: sharpen(torch.as_tensor(data.targets[h], dtype=torch.float32), params.temperature)
+                   if h != "on_topic" else torch.as_tensor(data.targets[h], dtype=torch.float32)
+                   for h in cfg.network_labels()}
         sparse = list(model.sparse_parameters()) if hasattr(model, "sparse_parameters") else []
         dense = [p for p in model.parameters() if all(p is not q for q in sparse)]
         # Embedding tables get sparse gradients (only the rows a batch touches): lazy SparseAdam.
