@@ -23,10 +23,10 @@ def trained(tmp_path_factory):
 def test_models_trained_on_the_corpus_reach_their_floors(trained):
     # Measured (corpus of 2,742 training sentences): dev macro-F1 0.745 sentiment, 0.749 stance;
     # test 0.733 / 0.735. Floors a little below.
-    for task, floor in (("sentiment", 0.70), ("stance", 0.70)):
+    for task, floor in (("sentiment", 0.72), ("stance", 0.72)):
         config = json.loads((trained / task / "config.json").read_text("utf-8"))
         assert config["metrics"]["dev"]["macro_f1"] >= floor, (task, config["metrics"]["dev"])
-        assert config["metrics"]["test"]["macro_f1"] >= floor - 0.03, (task, config["metrics"]["test"])
+        assert config["metrics"]["test"]["macro_f1"] >= floor - 0.02, (task, config["metrics"]["test"])
         assert config["training_data_sha256"] == data_sha256(ANNOTATIONS)
 
 
