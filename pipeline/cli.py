@@ -82,6 +82,16 @@ def _emit(columns: list[str], rows: list[tuple], fmt: str, title: str = "") -> N
         _print_table(columns, rows, title)
 
 
+def _save_result(result: dict, out_file: Optional[Path], as_json: bool) -> bool:
+    """Write an evaluation result to ``out_file`` if given; print it as JSON when asked (True)."""
+    if out_file:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
+    return as_json
+
+
 def _stop_on_sigterm() -> None:
     """systemd and kill send SIGTERM: stop like Ctrl-C so the run row is marked 'interrupted'."""
     import signal
@@ -367,12 +377,7 @@ def eval_extraction(
     result = evaluate_extraction(shared, corpus, settings["extract.min_text_chars"], extractor=extractor,
                                  topic=load_topic(settings["topic.file"]),
                                  relevance_threshold=settings["extract.relevance_threshold"])
-    if out_file:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
-    if as_json:
-        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
-    else:
+    if not _save_result(result, out_file, as_json):
         cols = ["pages", "mean_f1", "mean_precision", "mean_recall", "title_accuracy", "date_accuracy",
                 "author_accuracy", "expected_empty_ok"]
         rows = [(g, *(s.get(c) for c in cols)) for g, s in result["summary"].items() if g != "shared_all"]
@@ -613,12 +618,7 @@ def eval_nlp(
     topic = load_topic(settings["topic.file"])
     nlp = build_nlp(settings["nlp.spacy_model"], topic, settings.section("nlp"))
     result = evaluate_nlp(nlp, topic, gold, annotations or settings["nlp.annotations_dir"])
-    if out_file:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), "utf-8")
-    if as_json:
-        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
-    else:
+    if not _save_result(result, out_file, as_json):
         _print_table(["metric", "precision / accuracy", "recall / macro-F1", "F1 / per class", "n"],
                      summary_rows(result), f"NLP evaluation on {result['articles']} gold articles")
 

@@ -61,24 +61,24 @@ class StoreError(VeilleError):
     code = "E200"
 
 
-class CollectError(VeilleError):
+class ItemError(VeilleError):
+    """One item failed with a failures-table reason code; the run records it and goes on."""
+
+    def __init__(self, message: str, *, reason: Reason, hint: str = ""):
+        self.reason = reason
+        super().__init__(message, hint=hint)
+
+
+class CollectError(ItemError):
     """A collection step failed in a way that concerns one item (recorded as a failure)."""
 
     code = "E300"
 
-    def __init__(self, message: str, *, reason: Reason, hint: str = ""):
-        self.reason = reason
-        super().__init__(message, hint=hint)
 
-
-class ExtractError(VeilleError):
+class ExtractError(ItemError):
     """Extraction of one page failed (recorded as a failure)."""
 
     code = "E400"
-
-    def __init__(self, message: str, *, reason: Reason, hint: str = ""):
-        self.reason = reason
-        super().__init__(message, hint=hint)
 
 
 class ModelError(VeilleError):

@@ -42,6 +42,27 @@ def refuse_entity_declarations(body: bytes) -> None:
                            reason=Reason.FEED_ERROR)
 
 
+def _admit(raw: str, source_url: str, seen: set[str], stats: dict[str, int]) -> str | None:
+    """Normalised URL of a feed entry or sitemap <loc>, or None (counted) when missing or repeated."""
+    if not raw:
+        stats["entries_without_link"] = stats.get("entries_without_link", 0) + 1
+        return None
+    url = normalise_url(raw, base=source_url)
+    if url in seen:
+        stats["duplicate_entries"] = stats.get("duplicate_entries", 0) + 1
+        return None
+    seen.add(url)
+    return url
+
+
+def _not_future(value: datetime | None, now: datetime, stats: dict[str, int]) -> datetime | None:
+    """A publication date after ``now`` is not trusted (counted as future_dates)."""
+    if value and value > now:
+        stats["future_dates"] = stats.get("future_dates", 0) + 1
+        return None
+    return value
+
+
 def parse_feed(body: bytes, source_url: str, outlet_id: str, now: datetime, stats: dict[str, int]) -> Iterator[Discovered]:
     """Yield one Discovered per usable feed entry; count entries without link and future dates."""
     # Hostile XML (entity declarations) is refused outright; a feed that yields nothing and is
@@ -52,21 +73,12 @@ def parse_feed(body: bytes, source_url: str, outlet_id: str, now: datetime, stat
         raise CollectError(f"unreadable feed: {parsed.get('bozo_exception')}", reason=Reason.FEED_ERROR)
     seen: set[str] = set()
     for entry in parsed.entries:
-        link = entry.get("link") or ""
-        if not link:
-            stats["entries_without_link"] = stats.get("entries_without_link", 0) + 1
+        url = _admit(entry.get("link") or "", source_url, seen, stats)
+        if url is None:
             continue
-        url = normalise_url(link, base=source_url)
-        if url in seen:
-            stats["duplicate_entries"] = stats.get("duplicate_entries", 0) + 1
-            continue
-        seen.add(url)
         # dict.get bypasses feedparser's deprecated updated->published key fallback
         updated = _as_utc(dict.get(entry, "updated_parsed"))
-        published = _as_utc(dict.get(entry, "published_parsed")) or updated
-        if published and published > now:
-            stats["future_dates"] = stats.get("future_dates", 0) + 1
-            published = None
+        published = _not_future(_as_utc(dict.get(entry, "published_parsed")) or updated, now, stats)
         if updated and updated > now:
             updated = None
         yield Discovered(url=url, outlet_id=outlet_id, source_url=source_url,
@@ -85,20 +97,12 @@ def parse_sitemap(body: bytes, source_url: str, outlet_id: str, now: datetime, s
     seen: set[str] = set()
     for node in root.iterfind("sm:url", _SITEMAP_NS):
         loc = (node.findtext("sm:loc", default="", namespaces=_SITEMAP_NS) or "").strip()
-        if not loc:
-            stats["entries_without_link"] = stats.get("entries_without_link", 0) + 1
+        url = _admit(loc, source_url, seen, stats)
+        if url is None:
             continue
-        url = normalise_url(loc, base=source_url)
-        if url in seen:
-            stats["duplicate_entries"] = stats.get("duplicate_entries", 0) + 1
-            continue
-        seen.add(url)
         raw_date = (node.findtext("news:news/news:publication_date", default="", namespaces=_SITEMAP_NS)
                     or node.findtext("sm:lastmod", default="", namespaces=_SITEMAP_NS) or "").strip()
-        published = _parse_iso(raw_date) if raw_date else None
-        if published and published > now:
-            stats["future_dates"] = stats.get("future_dates", 0) + 1
-            published = None
+        published = _not_future(_parse_iso(raw_date) if raw_date else None, now, stats)
         title = node.findtext("news:news/news:title", default="", namespaces=_SITEMAP_NS) or ""
         lastmod = (node.findtext("sm:lastmod", default="", namespaces=_SITEMAP_NS) or "").strip()
         updated = _parse_iso(lastmod) if lastmod else None
