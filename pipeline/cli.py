@@ -220,11 +220,13 @@ def annotate(
     Example: echo "OpenAI accuse DeepSeek. « C'est faux », a répondu Liang Wenfeng." | veille annotate - --json
     """
     from .config import load_topic
-    from .nlp import analyse_text, build_nlp, check_text
+    from .nlp import analyse_text, build_nlp, check_text, prepare_models
 
     settings = state.settings()
     text = sys.stdin.read() if file == "-" else Path(file).read_text("utf-8")
     check_text(text, settings["nlp.max_chars"])  # before loading any model
+    if not no_models:
+        prepare_models(settings.section("nlp"), say=lambda m: console.print(f"[dim]{m}[/dim]"))
     nlp = build_nlp(settings["nlp.spacy_model"], load_topic(settings["topic.file"]), settings.section("nlp"),
                     with_models=not no_models)
     data = analyse_text(nlp, text, settings["nlp.max_chars"])
@@ -582,10 +584,12 @@ def models_info(as_json: bool = typer.Option(False, "--json", help="Print JSON."
     Example: veille models info --set nlp.backend=auto
     """
     from .config import load_topic
+    from .nlp import prepare_models
     from .nlp.backends import load_scorers, select_backend
 
     settings = state.settings()
     nlp_cfg = settings.section("nlp")
+    prepare_models(nlp_cfg, say=lambda m: console.print(f"[dim]{m}[/dim]"))
     topic = load_topic(settings["topic.file"])
     scorers = load_scorers(nlp_cfg["backend"], nlp_cfg["bundled_dir"], nlp_cfg["sentiment_model"],
                            nlp_cfg["stance_model"], topic.stance_targets)
@@ -611,10 +615,11 @@ def eval_nlp(
     Example: veille eval nlp --out data/eval/nlp.json
     """
     from .config import load_topic
-    from .nlp import build_nlp
+    from .nlp import build_nlp, prepare_models
     from .nlp.evaluation import evaluate_nlp, summary_rows
 
     settings = state.settings()
+    prepare_models(settings.section("nlp"), say=lambda m: console.print(f"[dim]{m}[/dim]"))
     topic = load_topic(settings["topic.file"])
     nlp = build_nlp(settings["nlp.spacy_model"], topic, settings.section("nlp"))
     result = evaluate_nlp(nlp, topic, gold, annotations or settings["nlp.annotations_dir"])

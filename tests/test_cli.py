@@ -75,8 +75,14 @@ def test_extract_json_on_a_corpus_page(gold):
     assert all(snippet in data["text"] for snippet in g["must_contain"][:2])
 
 
-def test_annotate_reads_stdin():
-    result = veille("annotate", "-", "--json", stdin="Selon David Sacks, DeepSeek a distillé les modèles d'OpenAI.")
+def test_annotate_reads_stdin(tmp_path):
+    # A fresh clone has no trained models: annotate trains the bundled ones where the settings point.
+    bundled = tmp_path / "bundled"
+    result = veille("--set", f"nlp.bundled_dir={bundled}", "annotate", "-", "--json",
+                    stdin="Selon David Sacks, DeepSeek a distillé les modèles d'OpenAI.")
     assert result.returncode == 0, result.stderr
+    assert (bundled / "stance" / "weights.safetensors").exists()
+    data = json.loads(result.stdout)
+    assert set(data["models"]) == {"sentiment", "stance"} and data["sentences"][0]["stance"]["accusation"]["label"]
     ents = {e["actor_id"] for e in json.loads(result.stdout)["entities"]}
     assert {"david_sacks", "deepseek", "openai"} <= ents

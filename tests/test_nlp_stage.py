@@ -160,10 +160,11 @@ def test_annotate_command_reports_bad_input_clearly(tmp_path):
     empty = subprocess.run([sys.executable, "-m", "pipeline", "annotate", "-", "--no-models"], input="",
                            capture_output=True, text=True)
     assert empty.returncode == 2 and "E551" in empty.stderr
+    # No models and nothing to train them from: a numbered error that says what to do.
     missing = subprocess.run([sys.executable, "-m", "pipeline", "--set", f"nlp.bundled_dir={tmp_path / 'none'}",
-                              "--set", "nlp.backend=bundled", "annotate", "-"], input="OpenAI accuse DeepSeek.",
-                             capture_output=True, text=True)
-    assert missing.returncode == 2 and "E510" in missing.stderr and "veille models train" in missing.stderr
+                              "--set", f"nlp.annotations_dir={tmp_path}", "--set", "nlp.backend=bundled",
+                              "annotate", "-"], input="OpenAI accuse DeepSeek.", capture_output=True, text=True)
+    assert missing.returncode == 2 and "E520" in missing.stderr and "corpus/build.py" in missing.stderr
     assert callable(main)
 
 

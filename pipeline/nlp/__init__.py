@@ -208,18 +208,25 @@ def analyse_pending(store, nlp, run_id: str, batch_size: int = 16,
     return counts
 
 
+def prepare_models(nlp_cfg: dict[str, Any], say: Callable[[str], None] | None = None) -> bool:
+    """Train the bundled models when the settings select them and they are missing; True if it trained."""
+    from .backends import select_backend
+    from .training import ensure_bundled
+
+    if not any(select_backend(nlp_cfg["backend"], nlp_cfg[f"{t}_model"], t) == "bundled"
+               for t in ("sentiment", "stance")):
+        return False
+    # The offline default must work on a fresh clone: the models are small and train in about a minute.
+    return ensure_bundled(nlp_cfg["bundled_dir"], nlp_cfg["annotations_dir"], nlp_cfg["spacy_model"],
+                          progress=say or log.warning)
+
+
 def build_for_run(settings, topic: Topic, store, run_id: str, say: Callable[[str], None] | None = None):
     """The nightly's pipeline: trains missing bundled models, falls back to entities+claims on ModelError."""
-    from .training import ensure_bundled
-    from .backends import select_backend
-
     say = say or log.warning
     nlp_cfg = settings.section("nlp")
-    needs_bundled = any(select_backend(nlp_cfg["backend"], nlp_cfg[f"{t}_model"], t) == "bundled"
-                        for t in ("sentiment", "stance"))
     try:
-        if needs_bundled:
-            ensure_bundled(nlp_cfg["bundled_dir"], nlp_cfg["annotations_dir"], nlp_cfg["spacy_model"], progress=say)
+        prepare_models(nlp_cfg, say)
         return build_nlp(nlp_cfg["spacy_model"], topic, nlp_cfg)
     except ModelError as exc:
         say(f"sentiment/stance models unavailable, analysing entities and claims only: {exc}")
