@@ -547,18 +547,24 @@ def models_train(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write the models (default: nlp.bundled_dir)."),
     seed: int = typer.Option(13, help="Random seed (training is deterministic for a given seed)."),
 ) -> None:
-    """Train the bundled (offline) sentiment and stance models; write folders with a model card.
+    """Train the bundled (offline) sentiment and stance models and their claim/article/tone heads.
 
+    Sentences: train/dev/test.jsonl; heads: articles.jsonl (training articles), when present.
     Example: veille models train --out models/bundled
     """
+    from .config import load_topic
     from .nlp.training import train_bundled
 
     settings = state.settings()
     metrics = train_bundled(annotations or settings["nlp.annotations_dir"], out_dir or settings["nlp.bundled_dir"],
-                            settings["nlp.spacy_model"], seed=seed, progress=console.print)
+                            settings["nlp.spacy_model"], seed=seed, progress=console.print,
+                            topic=load_topic(settings["topic.file"]))
+    heads = metrics.pop("heads", {})
     _print_table(["model", "split", "accuracy", "macro-F1"],
                  [(task, split, m[split]["accuracy"], m[split]["macro_f1"]) for task, m in metrics.items()
-                  for split in ("dev", "test")], "Bundled models")
+                  for split in ("dev", "test")]
+                 + [(f"{name} head", f"CV ({r['n']})", "", r["cv_macro_f1"]) for name, r in heads.items()
+                    if isinstance(r, dict)], "Bundled models")
 
 
 @models_app.command("pull")

@@ -121,6 +121,7 @@ class Article:
     language: str
     text: str
     extractor: str  # "name version" of the extraction combination
+    lead: str = ""  # the chapô shown between title and body, when distinct from the body
     field_sources: dict[str, str] = field(default_factory=dict)
     relevance: float = 0.0
     matched_terms: list[str] = field(default_factory=list)

@@ -1,6 +1,6 @@
 -- purpose: Claims by speaker with their stance toward a stance target: how often each actor's
 --   reported claims support or contest it (claims + teacher annotations, task 'stance', scope
---   'claim'; a claim's annotation is keyed by the claim's content_start, as the analysis writes it).
+--   'claim'; a claim's annotation is keyed by the claim's field and content_start, as the analysis writes it).
 -- params:
 --   actor VARCHAR = NULL  -- one speaker id (NULL = every resolved speaker)
 --   target VARCHAR = 'accusation'  -- stance target id (see the topic file)
@@ -10,7 +10,7 @@
 -- columns: speaker_id, claims, soutient, conteste, neutre, unlabelled,
 --   net_stance ((soutient - conteste) / labelled claims, from -1 to 1)
 WITH c AS (
-    SELECT c.article_id, c.content_start, c.speaker_id
+    SELECT c.article_id, c.field, c.content_start, c.speaker_id
     FROM claims c
     JOIN articles a USING (article_id)
     WHERE c.speaker_id IS NOT NULL
@@ -28,7 +28,7 @@ SELECT c.speaker_id,
              / nullif(count(an.label), 0), 4)         AS net_stance
 FROM c
 LEFT JOIN annotations an
-       ON an.article_id = c.article_id AND an.span_start = c.content_start
+       ON an.article_id = c.article_id AND an.field = c.field AND an.span_start = c.content_start
       AND an.task = 'stance' AND an.scope = 'claim' AND an.target = $target
 GROUP BY c.speaker_id
 HAVING count(*) >= $min_claims

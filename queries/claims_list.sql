@@ -22,8 +22,8 @@ WITH c AS (
 SELECT CAST(c.published_at AS DATE) AS day, c.outlet_id, c.speaker_id, c.speaker_text, c.kind, c.cue,
        c.content, cs.label AS claim_stance, ast.label AS article_stance, c.article_id, c.title
 FROM c
-LEFT JOIN annotations cs  -- a claim's annotation is keyed by its content_start
-       ON cs.article_id = c.article_id AND cs.span_start = c.content_start
+LEFT JOIN annotations cs  -- a claim's annotation is keyed by its field and content_start
+       ON cs.article_id = c.article_id AND cs.field = c.field AND cs.span_start = c.content_start
       AND cs.task = 'stance' AND cs.scope = 'claim' AND cs.target = $target
 LEFT JOIN annotations ast
        ON ast.article_id = c.article_id AND ast.task = 'stance' AND ast.scope = 'article' AND ast.target = $target

@@ -126,3 +126,25 @@ def test_training_sentences(capsys):
                   f"stance {dict(collections.Counter(r['stance'] for r in rows))}")
     gold_text = " ".join(json.loads(l)["text"] for l in (CORPUS / "gold" / "articles.jsonl").read_text("utf-8").splitlines())
     assert sum(r["text"] in gold_text for rows in splits.values() for r in rows) == 0  # no evaluation text in training
+
+
+def test_training_articles_are_valid_and_independent_of_the_gold(gold):
+    rows = [json.loads(x) for x in (CORPUS / "annotations" / "articles.jsonl").read_text("utf-8").splitlines() if x]
+    assert len(rows) >= 150 and not {r["id"] for r in rows} & {g["id"] for g in gold}
+    on = [r for r in rows if r["on_topic"]]
+    # Every stance class is well represented among on-topic articles; off-topic ones are neutral.
+    assert min(collections.Counter(r["stance"] for r in on).values()) >= len(on) // 5
+    assert all(r["stance"] == "neutre" for r in rows if not r["on_topic"])
+    for r in rows:
+        for c in r["claims"]:
+            assert r["text"][c["start"]:c["end"]] == c["content"] and c["stance"] in STANCES
+    # Written for training, not copied from the evaluation articles: no article shares more than a
+    # sliver of its word 5-grams with any gold article (measured max Jaccard 0.12).
+    def grams(text):
+        words = re.findall(r"\w+", text.lower())
+        return {" ".join(words[i:i + 5]) for i in range(len(words) - 4)}
+    gold_grams = [grams(g["text"]) for g in gold]
+    for r in rows:
+        mine = grams(r["text"])
+        worst = max(len(mine & g) / len(mine | g) for g in gold_grams if g)
+        assert worst < 0.3, (r["id"], worst)

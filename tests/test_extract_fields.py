@@ -240,3 +240,30 @@ def test_relevance_needs_a_party_and_the_act():
     assert all(judge_relevance(a.title, a.text, topic, 3.0)[2] for a in on)
     plain = Topic(id="t", name="t", keywords={"distillation": 1.5}, actors=(), stance_targets=())
     assert judge_relevance("La distillation", "La distillation du cognac.", plain, 3.0)[2]  # no groups: score only
+
+
+def test_the_lead_is_kept_when_shown_and_not_already_the_start_of_the_body():
+    pages = corpus_pages(lambda r: r["language"] == "fr" and r["lead"] and "empty_body" not in r["special"])
+    outcome = {"lead": 0, "in_body": 0, "missed": []}
+    for rec, html in pages:
+        art = extract_html(html, rec["url"], rec["outlet"], NOW)
+        lead = re.sub(r"\s+", " ", rec["lead"]).strip()
+        if art.lead:
+            assert art.lead == lead, rec["id"]
+            assert not art.text.startswith(art.lead)
+            outcome["lead"] += 1
+        elif lead.casefold() in re.sub(r"\s+", " ", art.text).casefold():
+            outcome["in_body"] += 1  # the extractor already kept the chapô as the first paragraph
+        else:
+            outcome["missed"].append(rec["id"])
+    # Either way the analysis sees the chapô; at most one page loses it (typography differences).
+    assert outcome["lead"] >= 5 and len(outcome["missed"]) <= 1, outcome
+
+
+def test_a_description_that_is_not_shown_on_the_page_is_not_a_lead():
+    html = ("<html><head><title>OpenAI accuse DeepSeek</title><meta name='description' content='Un résumé "
+            "destiné aux moteurs de recherche, jamais affiché aux lecteurs de la page.'></head><body><article>"
+            "<h1>OpenAI accuse DeepSeek</h1>" + "<p>OpenAI affirme que DeepSeek a distillé ses modèles. " * 6 +
+            "</p></article></body></html>")
+    art = extract_html(html, "http://x.test/article/1", "x", NOW)
+    assert art.lead == "" and art.field_sources["lead"] == "none"

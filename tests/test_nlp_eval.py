@@ -19,14 +19,16 @@ def result(tmp_path_factory):
     return evaluate_nlp(nlp, topic(), GOLD, ANNOTATIONS)
 
 
-# Measured on the 215-article gold (docs/analysis.md): actors P 0.986 R 0.961; claims F1 0.890;
-# speaker attribution F1 0.862; cue F1 0.879; claim stance macro-F1 0.621; article stance 0.454;
+# Measured on the 215-article gold (docs/analysis.md), title + lead + body analysed: actors P 0.986
+# R 0.984; claims F1 0.890; speaker attribution F1 0.862; cue F1 0.879; claim stance macro-F1 0.686
+# (found claims, claim head) / 0.697 (gold spans, sentence model); article stance 0.773 (article head);
 # test sentences: sentiment 0.733, stance 0.735 macro-F1.
 FLOORS = {
-    ("actors", "precision"): 0.97, ("actors", "recall"): 0.94,
+    ("actors", "precision"): 0.97, ("actors", "recall"): 0.97,
     ("claims", "f1"): 0.87, ("claims", "precision"): 0.90, ("claims", "recall"): 0.84,
     ("speaker_attribution", "f1"): 0.84, ("cue", "f1"): 0.86,
-    ("stance_claims_gold_spans", "macro_f1"): 0.59, ("stance_articles", "macro_f1"): 0.42,
+    ("stance_claims_matched", "macro_f1"): 0.66, ("stance_claims_gold_spans", "macro_f1"): 0.67,
+    ("stance_articles", "macro_f1"): 0.74,
 }
 
 

@@ -21,8 +21,8 @@ def trained(tmp_path_factory):
 
 
 def test_models_trained_on_the_corpus_reach_their_floors(trained):
-    # Measured (corpus of 2,742 training sentences): dev macro-F1 0.745 sentiment, 0.749 stance;
-    # test 0.733 / 0.735. Floors a little below.
+    # Measured (2,742 training sentences; stance also on the 713 matched claims of the training
+    # articles): dev macro-F1 0.745 sentiment, 0.727 stance; test 0.733 / 0.735. Floors a little below.
     for task, floor in (("sentiment", 0.72), ("stance", 0.72)):
         config = json.loads((trained / task / "config.json").read_text("utf-8"))
         assert config["metrics"]["dev"]["macro_f1"] >= floor, (task, config["metrics"]["dev"])
@@ -108,3 +108,67 @@ def test_article_aggregation_rule():
     assert agg([[0.1, 0.8, 0.1]] * 4 + [[0.8, 0.1, 0.1]])[0] == "conteste"
     label, probs, n = agg([[0.1, 0.8, 0.1]] * 4)
     assert n == 4 and abs(sum(probs.values()) - 1) < 1e-3 and max(probs, key=probs.get) == label
+
+
+def test_heads_are_trained_on_the_training_articles_and_stored_with_their_model(trained):
+    # Measured (200 training articles, cross-fitted, 5-fold CV grouped by article): claim 0.734,
+    # article 0.806 (with the document classifier, itself 0.811), tone 0.517.
+    stance, sentiment = load_model(trained / "stance"), load_model(trained / "sentiment")
+    assert set(stance.heads) == {"claim", "article"} and set(sentiment.heads) == {"tone"}
+    assert stance.document is not None and sentiment.document is None
+    assert stance.config["document"]["cv"]["cv_macro_f1"] >= 0.77
+    floors = {"claim": 0.70, "article": 0.77, "tone": 0.48}
+    for model in (stance, sentiment):
+        for name, head in model.heads.items():
+            assert model.config["heads"][name]["cv"]["cv_macro_f1"] >= floors[name], (name, model.config["heads"][name])
+            assert head.W.shape[0] == len(head.mean) == len(head.std)
+    # The claim head knows the frequent speakers and cues of the training claims.
+    assert {"openai", "deepseek"} <= set(stance.heads["claim"].vocab["speakers"])
+    assert "## Heads" in (trained / "stance" / "README.md").read_text("utf-8")
+
+
+def test_article_stance_comes_from_the_head_and_the_rule_without_it(trained, tmp_path):
+    from nlpkit import GOLD, topic
+    from pipeline.nlp import build_nlp
+    from pipeline.nlp.aggregate import aggregate
+
+    bare = tmp_path / "bare"
+    shutil.copytree(trained, bare)
+    for task in ("stance", "sentiment"):  # the same sentence models, heads removed
+        model = load_model(bare / task)
+        model.heads, model.config["heads"] = {}, {}
+        from pipeline.nlp.bundled import save_model
+        save_model(model, bare / task, "")
+    texts = [json.loads(x)["text"] for x in GOLD.read_text("utf-8").splitlines()[:6]]
+    with_heads = build_nlp("fr_core_news_md", topic(), {"backend": "bundled", "bundled_dir": str(trained)})
+    without = build_nlp("fr_core_news_md", topic(), {"backend": "bundled", "bundled_dir": str(bare)})
+    differ = 0
+    for a, b in zip(with_heads.pipe(texts), without.pipe(texts)):
+        # Sentences are scored by the same model either way.
+        assert [s["stance"] for s in a._.sentences] == [s["stance"] for s in b._.sentences]
+        # Without heads, the article label is the a-priori rule over the sentences.
+        import numpy as np
+        probs = np.array([[s["stance"]["accusation"]["probs"][k] for k in STANCE_LABELS] for s in b._.sentences])
+        assert b._.article["stance"]["accusation"]["label"] == aggregate(probs, STANCE_LABELS, "soutient", "conteste", "neutre")[0]
+        differ += a._.article["stance"]["accusation"]["probs"] != b._.article["stance"]["accusation"]["probs"]
+    assert differ == len(texts)
+
+
+def test_dense_head_learns_and_round_trips(tmp_path):
+    import numpy as np
+
+    from pipeline.nlp.bundled import LinearModel, save_model
+    from pipeline.nlp.head_training import fit_dense, select_and_fit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X @ np.array([[2.0, 0, -2], [0, 2, 0], [0, 0, 1], [0, 0, 0]])).argmax(1)  # linearly separable
+    head, report = select_and_fit(X, y, np.arange(300) % 37, ["a", "b", "c"])
+    assert report["cv_macro_f1"] > 0.8 and (head.predict(X).argmax(1) == y).mean() > 0.9
+    model = LinearModel(labels=["a", "b", "c"], keys=np.array([1], dtype=np.uint32), W=np.zeros((1, 3), np.float32),
+                        U=np.zeros((0, 3), np.float32), b=np.zeros(3, np.float32), config={"task": "x"},
+                        heads={"article": fit_dense(X, y, 3, 0.01, ["a", "b", "c"], {"cues": ["nier"]})})
+    save_model(model, tmp_path / "m", "")
+    back = load_model(tmp_path / "m")
+    assert back.heads["article"].vocab == {"cues": ["nier"]}
+    assert np.allclose(back.heads["article"].predict(X), model.heads["article"].predict(X), atol=1e-5)

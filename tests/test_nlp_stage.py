@@ -70,6 +70,30 @@ def test_stage_writes_rows_and_is_idempotent(store, tmp_path_factory):
     assert text[row["speaker_start"]:row["speaker_end"]] == row["speaker_text"]
 
 
+def test_title_and_lead_are_analysed_with_offsets_in_their_own_field(store):
+    nlp = nlp_rules()
+    body = gold_texts(1)[0]["text"]
+    now = datetime.now(timezone.utc)
+    store.upsert("articles", [{"article_id": "t1", "canonical_url": "http://x.test/t1", "url": "http://x.test/t1",
+                               "outlet_id": "test", "language": "fr", "is_relevant": True, "run_id": "setup",
+                               "extracted_at": now, "text": body,
+                               "title": "Nvidia et Microsoft face au mémo d'OpenAI",
+                               "lead": "Le créateur de ChatGPT vise la start-up de Liang Wenfeng devant le Congrès."}])
+    assert analyse_pending(store, nlp, "run1")["articles"] == 1
+    cols = store.query("SELECT title, lead, text FROM articles WHERE article_id = 't1'")[0]
+    rows = store.query("SELECT field, start_char, end_char, text, actor_id FROM mentions WHERE article_id = 't1'")
+    by_field = {}
+    for r in rows:
+        # Offsets are relative to the articles column named by `field`.
+        assert cols[r["field"]][r["start_char"]:r["end_char"]] == r["text"]
+        by_field.setdefault(r["field"], set()).add(r["actor_id"])
+    assert {"nvidia", "microsoft", "openai"} <= by_field["title"]
+    assert {"chatgpt", "liang_wenfeng", "us_congress"} <= by_field["lead"]
+    assert by_field["text"]
+    for c in store.query("SELECT * FROM claims WHERE article_id = 't1'"):
+        assert cols[c["field"]][c["content_start"]:c["content_end"]] == c["content"]
+
+
 def test_bad_texts_become_failure_rows_and_the_rest_is_analysed(store):
     nlp = nlp_rules()
     good = gold_texts(1)[0]["text"]

@@ -145,12 +145,13 @@ def fold_of(group: str, folds: int) -> int:
 
 
 UNITS_SQL = """
-SELECT n.article_id, n.scope, n.span_start, n.span_end, n.task, n.target, n.label, n.probs,
-       a.text, coalesce(a.cluster_id, a.article_id) AS cluster_id
+SELECT n.article_id, n.scope, n.field, n.span_start, n.span_end, n.task, n.target, n.label, n.probs,
+       CASE n.field WHEN 'title' THEN a.title WHEN 'lead' THEN a.lead ELSE a.text END AS text,
+       coalesce(a.cluster_id, a.article_id) AS cluster_id
 FROM annotations n JOIN articles a USING (article_id)
 WHERE n.scope IN ('sentence', 'claim') AND a.nlp_version IS NOT NULL
   AND a.language IN (SELECT unnest(?))
-ORDER BY n.article_id, n.scope, n.span_start, n.span_end, n.task, n.target
+ORDER BY n.article_id, n.scope, n.field, n.span_start, n.span_end, n.task, n.target
 """
 
 
@@ -167,7 +168,7 @@ def load_teacher_units(store, unit_labels: dict[str, list[str]], unit_sources: d
         head = by_source.get((r["task"], r["target"]))
         if head is None:
             continue
-        key = (r["article_id"], r["scope"], r["span_start"], r["span_end"])
+        key = (r["article_id"], r["scope"], r["field"], r["span_start"], r["span_end"])
         u = units.setdefault(key, {"text": r["text"][r["span_start"]:r["span_end"]].strip(),
                                    "group": r["cluster_id"], "targets": {}})
         u["targets"][head] = _probs_vector(r["probs"], r["label"], unit_labels[head])

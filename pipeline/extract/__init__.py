@@ -28,6 +28,7 @@ def article_row(a: Article, run_id: str, relevant: bool) -> dict:
         "article_id": a.id, "canonical_url": a.canonical_url, "url": a.url, "page_key": a.page_key,
         "outlet_id": a.outlet_id, "title": a.title, "authors": a.authors, "published_at": a.published_at,
         "date_source": a.date_source, "modified_at": a.modified_at, "language": a.language, "text": a.text,
+        "lead": a.lead or None,
         "word_count": len(a.text.split()), "content_sha256": a.content_sha256,
         "relevance": a.relevance, "matched_terms": a.matched_terms, "is_relevant": relevant,
         "extractor": a.extractor, "field_sources": a.field_sources, "nlp_version": None,

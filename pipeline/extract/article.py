@@ -17,6 +17,7 @@ from .authors import find_authors
 from .dates import find_dates, local_zone, parse_datetime
 from .engines import extractor_versions, run_newspaper, run_trafilatura, trafilatura_metadata
 from .htmlmeta import norm_space, parse_html, read_meta, visible_blocks
+from .lead import find_lead
 from .text import combine_text
 from .titles import find_title
 
@@ -103,10 +104,12 @@ def extract_html(html: str, url: str, outlet_id: str = "", fetched_at: datetime 
             if dt and dt <= fetched_at:
                 published, date_source, sources["published_at"] = dt, "text", name
                 break
+    lead, sources["lead"] = find_lead(meta, blocks, text)
     canonical = canonical_url(url, meta.canonical, meta.first("og:url"), np_fields["canonical"])
     return Article(
         url=url, canonical_url=canonical, outlet_id=outlet_id, title=title, authors=authors,
         published_at=published, date_source=date_source, modified_at=dates.modified, language="", text=text,
+        lead=lead,
         extractor=extractor_versions(), field_sources=sources,
         content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ..collect import write_failures
 from ..errors import AnalysisError, ModelError, Reason
 from ..records import Failure, Topic
+from .fields import compose, localise
 from .rows import annotation_rows, claim_rows, mention_rows
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 BATCH = 32
 CFG_PATH = Path(__file__).with_name("veille.cfg")
 # Bump when the rules (claims, speakers, aggregation) change, so stored articles are re-analysed.
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: title and lead analysed with the body
 MIN_FRENCH_CHARS = 200
 
 
@@ -149,7 +150,7 @@ def analyse_pending(store, nlp, run_id: str, batch_size: int = 16,
     """Analyse relevant articles not yet analysed by this pipeline version; replace their rows."""
     version = pipeline_version(nlp)
     max_chars = max_chars or int(_nlp_defaults()["max_chars"])
-    todo = store.query("SELECT article_id, text FROM articles WHERE is_relevant AND "
+    todo = store.query("SELECT article_id, title, lead, text FROM articles WHERE is_relevant AND "
                        "(nlp_version IS NULL OR nlp_version <> ?) ORDER BY article_id", [version])
     counts = {"articles": 0, "mentions": 0, "claims": 0, "annotations": 0}
     refused, ready = [], []
@@ -164,6 +165,7 @@ def analyse_pending(store, nlp, run_id: str, batch_size: int = 16,
         if lang:  # extraction keeps these out; a text edited by hand could still get here
             refused.append(Failure("nlp", row["article_id"], Reason.NOT_FRENCH.value, f"language {lang!r}"))
             continue
+        row["doc_text"], row["bounds"] = compose(row["title"], row["lead"], row["text"])
         ready.append(row)
     if refused:
         # Marked as seen by this version, so that each run does not report the same texts again.
@@ -172,7 +174,7 @@ def analyse_pending(store, nlp, run_id: str, batch_size: int = 16,
                               [version, [f.item for f in refused]])
             write_failures(store, refused, run_id)
     # One pipe for the whole stage: with n_process > 1 the worker processes start once.
-    docs = nlp.pipe((r["text"] for r in ready), batch_size=batch_size, n_process=n_process)
+    docs = nlp.pipe((r["doc_text"] for r in ready), batch_size=batch_size, n_process=n_process)
     for start in range(0, len(ready), BATCH):
         chunk, failures = ready[start:start + BATCH], []
         rows: dict[str, list] = {"mentions": [], "claims": [], "annotations": []}
@@ -180,7 +182,10 @@ def analyse_pending(store, nlp, run_id: str, batch_size: int = 16,
         for row, doc in zip(chunk, docs):
             aid = row["article_id"]
             try:
-                m, c, a = mention_rows(doc), claim_rows(doc), annotation_rows(doc)
+                b = row["bounds"]
+                m = localise(mention_rows(doc), b, "mentions")
+                c = localise(claim_rows(doc), b, "claims")
+                a = localise(annotation_rows(doc), b, "annotations")
             except Exception as exc:  # one bad article must not stop the run
                 failures.append(Failure("nlp", aid, Reason.NLP_ERROR.value, f"{type(exc).__name__}: {exc}"))
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -95,6 +95,8 @@ class LinearModel:
     config: dict
     path: Path | None = None
     sha256: str = ""
+    heads: dict = field(default_factory=dict)  # name -> heads.Head (claim, article, tone), if trained
+    document: "LinearModel | None" = None  # whole-document classifier feeding the article head, if trained
 
     @property
     def name(self) -> str:
@@ -155,10 +157,23 @@ def save_model(model: LinearModel, folder: Path, card: str) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / "weights.safetensors.tmp"
-    save_file({"keys": model.keys.astype(np.uint32).view(np.int32), "W": model.W.astype(np.float32),
-               "U": model.U.astype(np.float32), "b": model.b.astype(np.float32)}, str(tmp))
+    tensors = {"keys": model.keys.astype(np.uint32).view(np.int32), "W": model.W.astype(np.float32),
+               "U": model.U.astype(np.float32), "b": model.b.astype(np.float32)}
+    for name, head in model.heads.items():
+        tensors.update(head.tensors(f"head.{name}"))
+    if model.document is not None:
+        d = model.document
+        tensors.update({"document.keys": d.keys.astype(np.uint32).view(np.int32), "document.W": d.W.astype(np.float32),
+                        "document.U": d.U.astype(np.float32), "document.b": d.b.astype(np.float32)})
+    save_file(tensors, str(tmp))
     tmp.replace(folder / "weights.safetensors")
     config = dict(model.config, format=FORMAT, labels=model.labels)
+    config["heads"] = {name: dict(config.get("heads", {}).get(name, {}), labels=h.labels, vocab=h.vocab)
+                       for name, h in model.heads.items()}
+    if model.document is not None:
+        config["document"] = dict(model.document.config, labels=model.document.labels)
+    else:
+        config.pop("document", None)
     (folder / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
     (folder / "README.md").write_text(card, "utf-8")
 
@@ -180,8 +195,16 @@ def load_model(folder: str | Path) -> LinearModel:
     try:
         from safetensors.numpy import load_file
 
+        from .heads import Head
+
         t = load_file(str(w_path))
         keys, W, U, b = t["keys"].view(np.uint32), t["W"], t["U"], t["b"]
+        heads = {name: Head.from_tensors(t, f"head.{name}", spec) for name, spec in config.get("heads", {}).items()}
+        document = None
+        if "document" in config:
+            spec = config["document"]
+            document = LinearModel(labels=spec["labels"], keys=t["document.keys"].view(np.uint32), W=t["document.W"],
+                                   U=t["document.U"], b=t["document.b"], config=spec)
     except Exception as exc:  # safetensors raises several types on truncated or garbled files
         raise ModelError(f"Corrupt weights in {w_path}: {type(exc).__name__}: {exc}.",
                          hint="Retrain: veille models train", code="E513") from None
@@ -190,4 +213,4 @@ def load_model(folder: str | Path) -> LinearModel:
         raise ModelError(f"Weights in {w_path} do not match its config (shape {W.shape}).",
                          hint="Retrain: veille models train", code="E513")
     return LinearModel(labels=config["labels"], keys=keys, W=W, U=U, b=b, config=config, path=folder,
-                       sha256=file_sha256(w_path))
+                       sha256=file_sha256(w_path), heads=heads, document=document)

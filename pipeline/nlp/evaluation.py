@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ModelError
 from ..records import Topic
 from .backends import SENTIMENT_LABELS, STANCE_LABELS
+from .fields import compose
 from .training import read_split, scores
 
 MIN_OVERLAP = 0.5
@@ -95,12 +96,13 @@ def evaluate_nlp(nlp, topic: Topic, gold_path: str | Path, annotations_dir: str 
     tone_true: dict[str, list] = {"openai": [], "deepseek": []}
     tone_pred: dict[str, list] = {"openai": [], "deepseek": []}
     errors = {"actors": [], "speakers": []}
-    docs = nlp.pipe([g["text"] for g in gold], batch_size=8)
-    titles = nlp.pipe([g.get("title") or "" for g in gold], batch_size=32)
-    for k, (g, doc, tdoc) in enumerate(zip(gold, docs, titles)):
+    # The document the nightly analyses: title, lead and body (gold claims are in the body).
+    composed = [compose(g.get("title"), g.get("lead"), g["text"]) for g in gold]
+    docs = nlp.pipe([text for text, _ in composed], batch_size=8)
+    for k, (g, doc, (_, bounds)) in enumerate(zip(gold, docs, composed)):
+        base = next(s for name, s, _ in bounds if name == "text")
         # actors
-        pred = {e.ent_id_ for d in (doc, tdoc) for e in (*d.ents, *d.spans.get("veille_actors", []))
-                if e.ent_id_ in actor_ids}
+        pred = {e.ent_id_ for e in (*doc.ents, *doc.spans.get("veille_actors", [])) if e.ent_id_ in actor_ids}
         pred |= {cl["speaker_id"] for cl in doc._.claims or [] if cl["speaker_id"] in actor_ids}
         want = {a for a in g.get("actors", []) if a in actor_ids}
         c["actor_tp"] += len(pred & want)
@@ -109,7 +111,9 @@ def evaluate_nlp(nlp, topic: Topic, gold_path: str | Path, annotations_dir: str 
         if pred != want:
             errors["actors"].append({"id": g["id"], "missed": sorted(want - pred), "extra": sorted(pred - want)})
         # claims
-        pc, gc = doc._.claims or [], g.get("claims", [])
+        pc = [{**cl, "content_start": cl["content_start"] - base, "content_end": cl["content_end"] - base}
+              for cl in doc._.claims or [] if cl["content_start"] >= base]
+        gc = g.get("claims", [])
         pairs = match_claims(pc, gc)
         c["claim_pred"] += len(pc)
         c["claim_gold"] += len(gc)
@@ -132,7 +136,7 @@ def evaluate_nlp(nlp, topic: Topic, gold_path: str | Path, annotations_dir: str 
                 claim_pred.append(pc[i]["stance"][target]["label"])
         if has_models and target:
             for gcl in gc:
-                label = _stance_of_span(nlp, doc, gcl["start"], gcl["end"], target)
+                label = _stance_of_span(nlp, doc, gcl["start"] + base, gcl["end"] + base, target)
                 if label:
                     span_true.append(gcl["stance"])
                     span_pred.append(label)

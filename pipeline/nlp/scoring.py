@@ -14,6 +14,8 @@ from spacy.util import minibatch
 from ..records import StanceTarget, Topic
 from .aggregate import aggregate
 from .backends import SENTIMENT_LABELS, STANCE_LABELS, BundledScorer, Scorer
+from .heads import article_stance_features, claim_features, tone_features
+
 
 def _unit(probs: np.ndarray, labels: Sequence[str]) -> dict:
     return {"label": labels[int(probs.argmax())], "probs": {lab: round(float(p), 4) for lab, p in zip(labels, probs)}}
@@ -28,6 +30,9 @@ class Classifier:
         self.min_words = min_words
         stance = scorers["stance"]
         bundled_target = stance.model.config.get("target") if stance.info.backend == "bundled" else None
+        # Learned heads exist only for bundled models and are stored with them (see heads.py);
+        # with another backend the a-priori aggregation rule is used.
+        self.heads = {task: getattr(getattr(s, "model", None), "heads", {}) for task, s in scorers.items()}
         # A bundled stance model was trained for one target; zero-shot NLI handles any target.
         self.targets: list[StanceTarget] = [t for t in topic.stance_targets
                                             if stance.info.backend == "transformers" or t.id == bundled_target
@@ -86,6 +91,11 @@ class Classifier:
     def _assign(self, doc: Doc, sents: list[Span], claims: list[Span], senti: np.ndarray,
                 stance: dict[str, np.ndarray]) -> None:
         ns = len(sents)
+        claim_list = doc._.claims or []
+        claim_head = self.heads["stance"].get("claim")
+        if claim_head is not None and claim_list:  # who speaks and how it is reported, on top of the words
+            stance = {tid: np.vstack([p[:ns], claim_head.predict(claim_features(p[ns:], claim_list, claim_head.vocab))])
+                      for tid, p in stance.items()}
         rows = []
         for i, s in enumerate(sents):
             actors = sorted({e.ent_id_ for e in s.ents if e.ent_id_})
@@ -93,25 +103,62 @@ class Classifier:
                          "sentiment": _unit(senti[i], SENTIMENT_LABELS),
                          "stance": {tid: _unit(p[i], STANCE_LABELS) for tid, p in stance.items()}})
         doc._.sentences = rows
-        for j, claim in enumerate(doc._.claims or []):
+        for j, claim in enumerate(claim_list):
             claim["sentiment"] = _unit(senti[ns + j], SENTIMENT_LABELS)
             claim["stance"] = {tid: _unit(p[ns + j], STANCE_LABELS) for tid, p in stance.items()}
-        coref: dict[str, list[int]] = {}
-        for c in doc._.claims or []:
-            if c["speaker_id"] and c["speaker_resolution"] in ("pronoun", "description"):
-                coref.setdefault(c["speaker_id"], []).append(c["speaker_start"])
+        layout = sentence_layout(doc, rows, claim_list)
+        document = getattr(getattr(self.scorers["stance"], "model", None), "document", None)
+        if document is not None and self.heads["stance"].get("article") is not None:
+            layout["document"] = document.predict(*self.scorers["stance"].prepare([doc[:]]))[0]
+        doc._.article = {"tone": self._tone(rows, claim_list, senti, layout),
+                         "stance": {tid: self._article_stance(p, ns, layout) for tid, p in stance.items()}}
+        doc._.models = {task: asdict(s.info) for task, s in self.scorers.items()}
+
+    def _article_stance(self, p: np.ndarray, ns: int, layout: dict) -> dict:
+        head = self.heads["stance"].get("article")
+        if head is None:
+            label, probs, n_op = aggregate(p[:ns], STANCE_LABELS, "soutient", "conteste", "neutre")
+            return {"label": label, "probs": probs, "sentences": ns, "opinionated": n_op}
+        x = article_stance_features(p[:ns], layout["in_claim"], layout["first"], layout["last"], p[ns:], STANCE_LABELS,
+                                    layout.get("document"))
+        probs = head.predict(x)[0]
+        n_op = int((p[:ns].argmax(1) != STANCE_LABELS.index("neutre")).sum()) if ns else 0
+        return {**_unit(probs, STANCE_LABELS), "sentences": ns, "opinionated": n_op}
+
+    def _tone(self, rows: list[dict], claims: list[dict], senti: np.ndarray, layout: dict) -> dict:
+        ns, head = len(rows), self.heads["sentiment"].get("tone")
         tone = {}
         for actor in self.topic.tone_actors:
-            idx = [i for i, r in enumerate(rows) if actor in r["actors"]
-                   or any(r["start"] <= c < r["end"] for c in coref.get(actor, []))]
+            idx = actor_sentences(rows, claims, actor)
             if not idx:
                 tone[actor] = {"label": "neutre", "probs": None, "sentences": 0, "opinionated": 0, "mentioned": False}
                 continue
-            label, probs, n_op = aggregate(senti[idx], SENTIMENT_LABELS, "positif", "négatif", "neutre")
-            tone[actor] = {"label": label, "probs": probs, "sentences": len(idx), "opinionated": n_op, "mentioned": True}
-        stances = {}
-        for tid, p in stance.items():
-            label, probs, n_op = aggregate(p[:ns], STANCE_LABELS, "soutient", "conteste", "neutre")
-            stances[tid] = {"label": label, "probs": probs, "sentences": ns, "opinionated": n_op}
-        doc._.article = {"tone": tone, "stance": stances}
-        doc._.models = {task: asdict(s.info) for task, s in self.scorers.items()}
+            n_op = int((senti[idx].argmax(1) != SENTIMENT_LABELS.index("neutre")).sum())
+            if head is None:
+                label, probs, n_op = aggregate(senti[idx], SENTIMENT_LABELS, "positif", "négatif", "neutre")
+                tone[actor] = {"label": label, "probs": probs, "sentences": len(idx), "opinionated": n_op, "mentioned": True}
+                continue
+            spoken = senti[[ns + j for j, c in enumerate(claims) if c["speaker_id"] == actor]]
+            x = tone_features(senti[idx], idx[0] == 0, bool(layout["first"][idx].any()), spoken, SENTIMENT_LABELS)
+            tone[actor] = {**_unit(head.predict(x)[0], SENTIMENT_LABELS), "sentences": len(idx), "opinionated": n_op,
+                           "mentioned": True}
+        return tone
+
+
+def actor_sentences(rows: list[dict], claims: list[dict], actor: str) -> list[int]:
+    """Indices of the scored sentences that name ``actor`` or hold a pronoun/description resolved to it."""
+    coref = [c["speaker_start"] for c in claims if c["speaker_id"] == actor
+             and c["speaker_resolution"] in ("pronoun", "description") and c["speaker_start"] is not None]
+    return [i for i, r in enumerate(rows) if actor in r["actors"] or any(r["start"] <= c < r["end"] for c in coref)]
+
+
+def sentence_layout(doc: Doc, rows: list[dict], claims: list[dict]) -> dict[str, np.ndarray]:
+    """Where each scored sentence sits: inside a reported claim, in the first block, in the last paragraph."""
+    text = doc.text
+    first_end = text.find("\n\n") if "\n\n" in text else len(text)
+    last_start = text.rfind("\n\n") + 2 if "\n\n" in text else 0
+    spans = [(c["content_start"], c["content_end"]) for c in claims]
+    starts = np.array([r["start"] for r in rows], dtype=np.int64)
+    ends = np.array([r["end"] for r in rows], dtype=np.int64)
+    in_claim = np.array([any(s < ce and cs < e for cs, ce in spans) for s, e in zip(starts, ends)], dtype=bool)
+    return {"in_claim": in_claim, "first": starts < first_end, "last": starts >= last_start}

@@ -48,11 +48,16 @@ def read_split(folder: Path, split: str) -> list[dict]:
     return rows
 
 
+ARTICLES_FILE = "articles.jsonl"  # training articles for the heads (optional)
+
+
 def data_sha256(folder: Path) -> str:
-    """sha256 over the three split files (what the models were trained and scored on)."""
+    """sha256 over the three split files and the training articles (what the models were trained on)."""
     h = hashlib.sha256()
     for split in SPLITS:
         h.update((folder / f"{split}.jsonl").read_bytes())
+    if (folder / ARTICLES_FILE).exists():
+        h.update((folder / ARTICLES_FILE).read_bytes())
     return h.hexdigest()
 
 
@@ -155,15 +160,16 @@ def _version(data_hash: str, cfg: dict, seed: int) -> str:
 
 
 def _card(task: str, cfg: dict, metrics: dict, data_hash: str, n_train: int, spacy_meta: str, seconds: float,
-          folder: Path) -> str:
+          folder: Path, n_units: int = 0) -> str:
     lines = [f"# veille-bundled-{task}", "",
              f"Veille's offline French {task} classifier ({'/'.join(LABELS[task])}), trained by "
              "`veille models train`.", "",
              "- Architecture: multinomial logistic regression over lower-cased word unigrams (marked inside "
              "a negation's scope) and the unit-length mean static vector of "
              f"`{spacy_meta}`; numpy inference on the tokens of the analysed doc.",
-             f"- Training data: `{folder / 'train.jsonl'}` ({n_train} sentences); "
-             f"sha256 of train/dev/test files: `{data_hash}`.",
+             f"- Training data: `{folder / 'train.jsonl'}` ({n_train} sentences)"
+             + (f" and {n_units} annotated claims of the training articles (`{folder / ARTICLES_FILE}`)" if n_units else "")
+             + f"; sha256 of the training files: `{data_hash}`.",
              f"- Hyper-parameters: {json.dumps({k: cfg[k] for k in sorted(cfg)}, ensure_ascii=False)}.",
              f"- Training time: {seconds:.1f} s. Deterministic (fixed seed, full-batch updates).", "",
              "## Scores", "", "| split | n | accuracy | macro-F1 | " + " | ".join(f"F1 {lab}" for lab in LABELS[task]) + " |",
@@ -179,8 +185,14 @@ def _card(task: str, cfg: dict, metrics: dict, data_hash: str, n_train: int, spa
 
 def train_bundled(annotations_dir: str | Path, out_dir: str | Path, spacy_model: str = "fr_core_news_md",
                   target: str = "accusation", seed: int = 13, cfg: dict | None = None,
-                  progress: Callable[[str], None] | None = None) -> dict[str, dict]:
-    """Train both models, write them under ``out_dir/{sentiment,stance}``; return their metrics."""
+                  progress: Callable[[str], None] | None = None, topic=None) -> dict[str, dict]:
+    """Train both models and their heads, write them under ``out_dir/{sentiment,stance}``; return metrics.
+
+    With training articles (``articles.jsonl``, see :mod:`.head_training`), the stance model also learns
+    from their annotated claims, and the claim/article/tone heads are trained on them.
+    """
+    from .head_training import MIN_ARTICLES, prepare_articles, read_articles
+
     say = progress or log.info
     folder, out = Path(annotations_dir), Path(out_dir)
     cfg = dict(DEFAULTS, **(cfg or {}))
@@ -190,19 +202,38 @@ def train_bundled(annotations_dir: str | Path, out_dir: str | Path, spacy_model:
     data_hash = data_sha256(folder)
     featurize = Featurizer(spacy_model)
     cache = {split: featurize([r["text"] for r in rows], cfg) for split, rows in data.items()}
-    results = {}
+    articles, prepared = read_articles(folder / ARTICLES_FILE), None
+    if len(articles) >= MIN_ARTICLES:
+        topic = topic or _default_topic()
+        t0 = time.perf_counter()
+        prepared = prepare_articles(spacy_model, topic, articles)
+        prepared["features"] = featurize([u[0] for u in prepared["units"]], cfg)
+        prepared["doc_features"] = featurize([doc.text for doc in prepared["docs"]], cfg)
+        say(f"read {len(articles)} training articles: {len(prepared['units'])} annotated claims found "
+            f"({time.perf_counter() - t0:.1f} s)")
+    else:
+        say(f"{len(articles)} training articles in {folder / ARTICLES_FILE} (< {MIN_ARTICLES}): no heads, "
+            "articles are aggregated by the a-priori rule")
+    results, train_sets = {}, {}
     for task, labels in LABELS.items():
         t0 = time.perf_counter()
         rows = [(i, r) for i, r in enumerate(data["train"]) if r.get(task) in labels]
         feats = [cache["train"][0][i] for i, _ in rows]
         vecs = cache["train"][1][[i for i, _ in rows]]
         y = np.array([labels.index(r[task]) for _, r in rows])
-        keys, W, U, b = fit(feats, vecs, y, len(labels), cfg, seed)
+        train_sets[task] = (feats, vecs, y)
+        n_units = 0
+        if task == "stance" and prepared:
+            units = prepared["units"]
+            feats = feats + prepared["features"][0]
+            vecs = np.vstack([vecs, prepared["features"][1]])
+            y = np.concatenate([y, [labels.index(u[1]) for u in units]])
+            n_units = len(units)
         config = {"name": f"veille-bundled-{task}", "task": task, "target": target if task == "stance" else "",
                   "version": _version(data_hash, cfg, seed), "features": cfg,
-                  "spacy_model": featurize.meta, "training_data_sha256": data_hash, "seed": seed}
-        model = LinearModel(labels=labels, keys=keys, W=W.astype(np.float32), U=U.astype(np.float32),
-                            b=b.astype(np.float32), config=config)
+                  "spacy_model": featurize.meta, "training_data_sha256": data_hash, "seed": seed,
+                  "training_units": {"sentences": len(rows), "article_claims": n_units}}
+        model = _fit_model(labels, feats, vecs, y, cfg, seed, config)
         metrics = {}
         for split in ("dev", "test"):
             keep = [i for i, r in enumerate(data[split]) if r.get(task) in labels]
@@ -210,11 +241,104 @@ def train_bundled(annotations_dir: str | Path, out_dir: str | Path, spacy_model:
             metrics[split] = scores([data[split][i][task] for i in keep], [labels[k] for k in probs.argmax(1)], labels)
         seconds = time.perf_counter() - t0
         model.config["metrics"] = metrics
-        save_model(model, out / task, _card(task, cfg, metrics, data_hash, len(rows), featurize.meta, seconds, folder))
+        save_model(model, out / task, _card(task, cfg, metrics, data_hash, len(rows), featurize.meta, seconds, folder,
+                                            n_units))
         say(f"trained {task}: dev macro-F1 {metrics['dev']['macro_f1']:.3f}, test {metrics['test']['macro_f1']:.3f} "
             f"({seconds:.1f} s) -> {out / task}")
         results[task] = metrics
+    if prepared:
+        results["heads"] = _train_heads(prepared, train_sets["stance"], out, cfg, seed, target, topic, say)
     return results
+
+
+def _default_topic():
+    from ..config import load_defaults, load_topic
+
+    return load_topic(load_defaults()["topic"]["file"])
+
+
+def _fit_model(labels: list[str], feats, vecs, y, cfg: dict, seed: int, config: dict) -> LinearModel:
+    keys, W, U, b = fit(feats, vecs, y, len(labels), cfg, seed)
+    return LinearModel(labels=labels, keys=keys, W=W.astype(np.float32), U=U.astype(np.float32),
+                       b=b.astype(np.float32), config=config)
+
+
+def _train_heads(prepared: dict, stance_train, out: Path, cfg: dict, seed: int, target: str, topic, say) -> dict:
+    """Cross-fitted analyses of the training articles, then the heads, added to the saved models."""
+    import tempfile
+
+    from .backends import SENTIMENT_LABELS, STANCE_LABELS, BundledScorer
+    from .head_training import FOLDS, _folds, crossfit_analyses, train_heads
+
+    t0 = time.perf_counter()
+    feats, vecs, y = stance_train
+    unit_feats, unit_vecs = prepared["features"]
+    unit_y = np.array([LABELS["stance"].index(u[1]) for u in prepared["units"]], dtype=np.int64)
+    unit_fold = _folds(np.arange(len(prepared["articles"])))[[u[2] for u in prepared["units"]]]
+    sentiment = BundledScorer(out / "sentiment", SENTIMENT_LABELS, "sentiment")
+    final_config = load_model(out / "stance").config
+    with tempfile.TemporaryDirectory() as tmp:
+        def stance_without(fold: int):
+            keep = np.flatnonzero(unit_fold != fold)
+            model = _fit_model(LABELS["stance"], feats + [unit_feats[i] for i in keep],
+                               np.vstack([vecs, unit_vecs[keep]]), np.concatenate([y, unit_y[keep]]), cfg, seed,
+                               dict(final_config, name=f"{final_config['name']}-fold{fold}"))
+            save_model(model, Path(tmp) / str(fold), "")
+            return BundledScorer(Path(tmp) / str(fold), STANCE_LABELS, "stance")
+
+        analysed = crossfit_analyses(prepared, topic, sentiment, stance_without, target)
+    document, doc_oof, doc_report = _document_model(prepared, cfg, seed, final_config)
+    for x, probs in zip(analysed, doc_oof):
+        x["document"] = probs
+    say(f"document stance model: {doc_report['n']} articles, CV macro-F1 {doc_report['cv_macro_f1']:.3f}")
+    stance_heads, senti_heads, report = train_heads(analysed, list(topic.tone_actors), say)
+    report["folds"], report["document"] = FOLDS, doc_report
+    for task, heads in (("stance", stance_heads), ("sentiment", senti_heads)):
+        model = load_model(out / task)
+        model.heads = heads
+        model.document = document if task == "stance" else None
+        model.config["heads"] = {name: {"cv": report[name]} for name in heads}
+        card = (out / task / "README.md").read_text("utf-8") + _heads_card(heads, report, len(prepared["articles"]),
+                                                                           task == "stance")
+        save_model(model, out / task, card)
+    say(f"trained heads on {len(prepared['articles'])} training articles ({time.perf_counter() - t0:.1f} s)")
+    return report
+
+
+def _document_model(prepared: dict, cfg: dict, seed: int, stance_config: dict):
+    """Whole-document stance classifier (same features as the sentence models) on the training articles;
+    (final model, out-of-fold probabilities per article, CV report). Its probabilities feed the article head.
+    """
+    from .head_training import FOLDS, _folds, _macro_f1
+
+    feats, vecs = prepared["doc_features"]
+    labels = LABELS["stance"]
+    y = np.array([labels.index(a["stance"]) for a in prepared["articles"]])
+    folds = _folds(np.arange(len(y)))
+    oof = np.zeros((len(y), len(labels)))
+    for f in range(FOLDS):
+        tr, te = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
+        model = _fit_model(labels, [feats[i] for i in tr], vecs[tr], y[tr], cfg, seed, {})
+        oof[te] = model.predict([feats[i] for i in te], vecs[te])
+    config = {"name": f"{stance_config['name']}-document", "task": "stance", "features": cfg, "seed": seed,
+              "trained_on": "training articles: title, lead and text"}
+    report = {"n": int(len(y)), "cv_macro_f1": round(_macro_f1(y, oof.argmax(1), len(labels)), 4)}
+    final = _fit_model(labels, feats, vecs, y, cfg, seed, dict(config, cv=report))
+    return final, oof, report
+
+
+def _heads_card(heads: dict, report: dict, n_articles: int, document: bool = False) -> str:
+    lines = ["", "## Heads (trained on the training articles)", "",
+             f"Logistic regressions over this model's probabilities on {n_articles} training articles "
+             "(`corpus/training`, analysed title + lead + body as in the nightly): see docs/analysis.md. "
+             "L2 chosen by 5-fold cross-validation grouped by article.", "",
+             "| head | examples | L2 | CV macro-F1 |", "|---|---|---|---|"]
+    lines += [f"| {name} | {report[name]['n']} | {report[name]['l2']} | {report[name]['cv_macro_f1']:.3f} |"
+              for name in heads]
+    if document:
+        lines.append(f"| document (whole-text classifier feeding the article head; same features and L2 as "
+                     f"the sentence model) | {report['document']['n']} | — | {report['document']['cv_macro_f1']:.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 def bundled_status(bundled_dir: str | Path, annotations_dir: str | Path) -> str:
@@ -237,13 +361,13 @@ def bundled_status(bundled_dir: str | Path, annotations_dir: str | Path) -> str:
 
 
 def ensure_bundled(bundled_dir: str | Path, annotations_dir: str | Path, spacy_model: str,
-                   progress: Callable[[str], None] | None = None) -> bool:
+                   progress: Callable[[str], None] | None = None, topic=None) -> bool:
     """Train the bundled models when missing or trained on older data; True if it trained them."""
     status = bundled_status(bundled_dir, annotations_dir)
     if status == "ok":
         return False
     (progress or log.warning)(f"bundled models {status} in {bundled_dir}: training them from {annotations_dir}")
-    train_bundled(annotations_dir, bundled_dir, spacy_model, progress=progress)
+    train_bundled(annotations_dir, bundled_dir, spacy_model, progress=progress, topic=topic)
     return True
 
 
