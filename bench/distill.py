@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CANDIDATES = [
-    ("bag, sentence level, spaCy vectors (default)", {}),
+    ("bag, sentence level, spaCy vectors, negation marking (default)", {}),
+    ("bag, sentence level, no negation marking", {"negation": False}),
     ("bag, sentence level, random init", {"init_vectors": ""}),
     ("bag + 32768 hashed bigrams", {"hash_buckets": 32768}),
     ("bag + attention pooling", {"pool": "mean+attn"}),
@@ -96,7 +97,6 @@ def part_student(db: str, n: int, model_dir: str, extra: list[str], sizes: list[
     from pipeline.distill import classify_pending, student_from_settings, train_student
     from pipeline.distill.data import student_input
     from pipeline.distill.model import CONFIG
-    from pipeline.distill.text import FastTokenizer
     from pipeline.store import open_store
 
     settings = _settings(db, [f"distill.model_dir={model_dir}", *extra])
@@ -116,7 +116,7 @@ def part_student(db: str, n: int, model_dir: str, extra: list[str], sizes: list[
         rows = store.query("SELECT title, text FROM articles WHERE article_id IN (SELECT unnest(?)) "
                            "ORDER BY article_id", [ids])
     texts = [student_input(r["title"], r["text"]) for r in rows]
-    student.tokenizer = FastTokenizer(student.tokenizer.hf, student.tokenizer.max_tokens)  # cold cache
+    student.tokenizer = student.tokenizer.fresh()  # cold cache
     t0 = time.perf_counter()
     student.probabilities(texts)
     cold = time.perf_counter() - t0

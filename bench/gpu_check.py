@@ -81,7 +81,10 @@ def get_student(args, device, texts: list[str], labels: list[float]):
     from pipeline.distill.data import TeacherData
     from pipeline.distill.train import TrainParams, fit
 
-    cfg = StudentConfig()
+    # The shipped architecture (pipeline/default.toml [distill]), so the check measures what runs.
+    shipped = tomllib.loads((ROOT / "pipeline/default.toml").read_text("utf-8"))["distill"]
+    cfg = StudentConfig(**{k: shipped[k] for k in ("arch", "dim", "hidden", "hash_buckets", "pool", "dropout",
+                                                    "max_tokens", "min_words", "negation", "vocab_size")})
     n = len(texts)
     targets = {h: np.full((n, len(lab)), np.nan) for h, lab in cfg.network_labels().items()}
     targets["on_topic"][:, 0] = labels
@@ -183,9 +186,7 @@ def sweep(name: str, model, work: list, texts: list[str] | None, student, device
 
 def tokenizer_speed(student, texts: list[str]) -> dict:
     """Tokenisation throughput: the Python fast path (cold and warm cache) and HF's batch encoder."""
-    from pipeline.distill.text import FastTokenizer
-
-    fresh = FastTokenizer(student.tokenizer.hf, student.tokenizer.max_tokens)
+    fresh = student.tokenizer.fresh()
     t0 = time.perf_counter()
     ids = fresh.encode_ids(texts)
     cold = time.perf_counter() - t0
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.transformer:
         dim, layers, heads, max_tokens = (int(x) for x in args.transformer.split(","))
         tcfg = StudentConfig(arch="transformer", vocab_size=student.cfg.vocab_size, dim=dim, layers=layers,
-                             heads=heads, max_tokens=max_tokens, dropout=0.0)
+                             heads=heads, max_tokens=max_tokens, dropout=0.0, negation=student.cfg.negation)
         tmodel = TransformerStudent(tcfg).to(device).eval()
         tids = [x[:max_tokens] for x in ids]
         info["transformer"] = {"dim": dim, "layers": layers, "heads": heads, "max_tokens": max_tokens,

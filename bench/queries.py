@@ -3,14 +3,19 @@
 The database is generated with DuckDB SQL generators (range(), hash()) into the real schema (the
 migrations): 1M articles over two years and 40 outlets, 40 % of them on topic, 5 % syndicated
 copies, one page per article, ~2 % failures, a run per day; for on-topic articles 6 mentions,
-3 claims, and annotations (article stance, tone toward 2 actors, claim stance, 4 sentence
-sentiments); a prediction for every article. The tables have the migrated columns and types but,
-unless --keys, not the primary-key indexes (the queries never use them; filling them through the
-indexes takes minutes). Then every query in queries/ runs with its default
-parameters (plus a few filtered variants): one warm-up, then the median of 5. Target: < 1 s each.
-It also times the full-text index build and a search on 100,000 articles made of real corpus text.
+3 claims, and annotations (article stance, tone toward 2 actors, claim stance keyed by the claim's
+content_start, 4 sentence sentiments); a prediction for every article. The tables have the
+migrated columns, types and defaults but, unless --keys, not the primary-key indexes (the queries
+never use them; filling them through the indexes takes minutes). The derived query data (article
+keys, days, aggregates) is then filled by pipeline.store.derived.refresh_derived, the function the
+nightly run calls, and timed. Every query in queries/ runs with its default parameters (plus a few
+filtered variants): one warm-up, then the median of 5. Target: < 1 s each. With --compare DIR the
+queries of DIR (bench/queries_before: the library before issue 7) are timed beside them on the same
+database. It also times the full-text index on 100,000 articles made of real corpus text: a full
+build, an incremental update after a night's worth of changes, and searches.
 
-Usage: python bench/queries.py [--articles 1000000] [--fts 100000] [--keep PATH]
+Usage: python bench/queries.py [--articles 1000000] [--fts 100000] [--fts-extension 20000]
+                               [--keep PATH [--reuse]] [--compare bench/queries_before] [--only q1,q2]
 JSON to bench/results/queries.json, table on stdout.
 """
 
@@ -96,7 +101,7 @@ GENERATE = [
          SELECT article_id, run_id, 'tone', 'article', t, 0, 400, ['négatif', 'neutre', 'positif'][1 + CAST(hash(article_id, t) % 3 AS BIGINT)]
          FROM articles, (VALUES ('openai'), ('deepseek')) v(t) WHERE is_relevant
          UNION ALL
-         SELECT article_id, run_id, 'stance', 'claim', 'accusation', k * 300 - 10, k * 300 + 130,
+         SELECT article_id, run_id, 'stance', 'claim', 'accusation', k * 300, k * 300 + 120,  -- keyed by content_start
                 ['soutient', 'conteste', 'neutre'][1 + CAST(hash(article_id, k) % 3 AS BIGINT)]
          FROM articles, range(3) r(k) WHERE is_relevant
          UNION ALL
@@ -122,18 +127,30 @@ def _schema_without_keys(store, folder: Path) -> None:
     from pipeline.store import open_store
 
     schema = folder / "schema.duckdb"
+    for stale in folder.glob("schema.duckdb*"):  # from an older checkout: its migrations may differ
+        stale.unlink()
     open_store(schema).close()
     store.con.execute(f"ATTACH '{schema}' AS s (READ_ONLY)")
     tables = [r[0] for r in store.con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = 's' AND schema_name = 'main'").fetchall()]
     for table in tables:
         store.con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM s."{table}" LIMIT 0')
+    # Sequences and column defaults as migrated (articles.article_key numbers rows at insert, as in the
+    # pipeline; CREATE TABLE AS keeps neither).
+    for (name,) in store.con.execute(
+            "SELECT sequence_name FROM duckdb_sequences() WHERE database_name = 's'").fetchall():
+        store.con.execute(f'CREATE SEQUENCE "{name}"')
+    for table, column, default in store.con.execute(
+            "SELECT table_name, column_name, column_default FROM duckdb_columns() "
+            "WHERE database_name = 's' AND schema_name = 'main' AND column_default IS NOT NULL").fetchall():
+        store.con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT {default}')
     store.con.execute("DETACH s")
 
 
-def generate(path: Path, n: int, keys: bool = False) -> dict:
+def generate(path: Path, n: int, keys: bool = False, quiet: bool = False) -> dict:
     """Create the synthetic database; return rows and seconds per table."""
     from pipeline.store import open_store
+    from pipeline.store.derived import refresh_derived
 
     out = {}
     with open_store(path, migrate=keys) as store:
@@ -146,114 +163,213 @@ def generate(path: Path, n: int, keys: bool = False) -> dict:
             store.con.execute("CHECKPOINT")
             out[table] = {"rows": store.scalar(f"SELECT count(*) FROM {table}"),
                           "seconds": round(time.perf_counter() - started, 2)}
-            print(f"  {table:<12} {out[table]['rows']:>10,} rows  {out[table]['seconds']:>6.1f} s", flush=True)
+            if not quiet:
+                print(f"  {table:<12} {out[table]['rows']:>10,} rows  {out[table]['seconds']:>6.1f} s", flush=True)
+        # The derived query columns, filled by the same function as the nightly run's (all rows are
+        # new here: this is the cost of the first refresh, or of migrating an existing database) ...
+        out["refresh_derived"] = refresh_derived(store)
+        store.con.execute("CHECKPOINT")
+        # ... and of the refresh the nightly run makes after each stage when little changed.
+        out["refresh_derived_again"] = refresh_derived(store)
+        if not quiet:
+            print(f"  derived columns filled in {out['refresh_derived']['seconds']:.1f} s, "
+                  f"refreshed again in {out['refresh_derived_again']['seconds']:.2f} s", flush=True)
     return out
 
 
-def time_queries(path: Path, repeat: int = 5) -> list[dict]:
-    """Median latency of every query (defaults) and of the filtered variants."""
+
+def _time(con, run_query, name: str, params: dict, configured: str, repeat: int) -> dict:
+    """One warm-up (and the row count), then the median of ``repeat`` runs."""
+    _, rows = run_query(con, name, params, configured)
+    times, cpu = [], []
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        run_query(con, name, params, configured)
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    # cpu_s: CPU time of all DuckDB threads, which other processes' load does not inflate
+    return {"rows": len(rows), "median_s": round(statistics.median(times), 4), "max_s": round(max(times), 4),
+            "cpu_s": round(statistics.median(cpu), 4)}
+
+
+def time_queries(path: Path, repeat: int = 5, compare: Path | None = None, only: set[str] | None = None) -> list[dict]:
+    """Median latency of every query (defaults) and of the filtered variants; with ``compare``, also
+    of the same-named queries in that folder, run just before each on the same connection."""
     import duckdb
 
     from pipeline.report import list_queries, run_query
 
     con = duckdb.connect(str(path), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
+    before = list_queries(str(compare)) if compare else {}
     cases = [(name, {}) for name in sorted(list_queries())] + VARIANTS
     results = []
     for name, params in cases:
-        _, rows = run_query(con, name, params)  # warm-up (and the row count)
-        times, cpu = [], []
-        for _ in range(repeat):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            run_query(con, name, params)
-            times.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - started_cpu)
-        med = statistics.median(times)
-        # cpu_s: CPU time of all DuckDB threads, which other processes' load does not inflate
-        results.append({"query": name, "params": params, "rows": len(rows), "median_s": round(med, 4),
-                        "max_s": round(max(times), 4), "cpu_s": round(statistics.median(cpu), 4),
-                        "under_target": med < TARGET_S})
-        print(f"  {name:<22} {json.dumps(params, ensure_ascii=False)[:40]:<42} {med * 1000:>8.1f} ms  "
-              f"{len(rows):>7} rows", flush=True)
+        if only and name not in only:
+            continue
+        result = {"query": name, "params": params}
+        if name in before:
+            result["before"] = _time(con, run_query, name, params, str(compare), repeat)
+        result.update(_time(con, run_query, name, params, "", repeat))
+        result["under_target"] = result["median_s"] < TARGET_S
+        results.append(result)
+        was = f"{result['before']['median_s'] * 1000:>8.1f} ms -> " if "before" in result else ""
+        print(f"  {name:<22} {json.dumps(params, ensure_ascii=False)[:40]:<42} {was}{result['median_s'] * 1000:>8.1f} ms"
+              f"  {result['rows']:>7} rows", flush=True)
     con.close()
     return results
 
 
-def fts_bench(folder: Path, n: int) -> dict:
-    """Build the BM25 index over ``n`` articles made of real corpus paragraphs; time it and a search."""
-    import duckdb
-
-    from pipeline.store import open_store
-    from pipeline.store.search import ensure_index, search
-
+def _corpus_paragraphs() -> list[str]:
     paragraphs = []
     for md in sorted((ROOT / "corpus" / "articles").rglob("*.md")):
         body = md.read_text("utf-8").split("+++", 2)[-1]
         paragraphs += [p.strip() for p in body.split("\n\n") if len(p.strip()) > 80]
+    return paragraphs
+
+
+_FTS_ARTICLES = """INSERT INTO articles (article_id, canonical_url, url, outlet_id, title, text, published_at, language,
+                                 is_relevant, run_id, extracted_at)
+    SELECT printf('%016x', hash(i)), 'u' || i, 'u' || i, printf('o%02d', i % 40),
+           p[1 + CAST(hash(i) % len(p) AS BIGINT)],
+           array_to_string([p[1 + CAST(hash(i, k) % len(p) AS BIGINT)] FOR k IN range(6)], chr(10) || chr(10)),
+           now(), 'fr', true, 'r', now()
+    FROM range(?, ?) t(i), (SELECT ?::VARCHAR[] AS p)"""
+
+
+def fts_bench(folder: Path, n: int, extension_n: int = 0) -> dict:
+    """The BM25 index over ``n`` articles made of real corpus paragraphs: a full build, a night's
+    update (1 % new articles, 0.1 % re-extracted, 0.1 % deleted), a run with nothing new, searches;
+    and, over ``extension_n`` articles, the extension's own create_fts_index (the previous nightly)."""
+    from pipeline.store import open_store
+    from pipeline.store.search import STOPWORDS_FR, _SEP, _SPLIT, STEMMER, ensure_index, load_fts, search
+
+    paragraphs = _corpus_paragraphs()
     if not paragraphs:
         return {"skipped": "no corpus articles"}
+    out: dict = {"articles": n}
     path = folder / "fts.duckdb"
     with open_store(path) as store:
-        store.con.execute(
-            """INSERT INTO articles (article_id, canonical_url, url, outlet_id, title, text, published_at, language,
-                                     is_relevant, run_id, extracted_at)
-               SELECT printf('%016x', hash(i)), 'u' || i, 'u' || i, printf('o%02d', i % 40),
-                      p[1 + CAST(hash(i) % len(p) AS BIGINT)],
-                      array_to_string([p[1 + CAST(hash(i, k) % len(p) AS BIGINT)] FOR k IN range(6)], chr(10) || chr(10)),
-                      now(), 'fr', true, 'r', now()
-               FROM range(?) t(i), (SELECT ?::VARCHAR[] AS p)""", [n, paragraphs])
-        store.con.execute("CHECKPOINT")
-        words = store.scalar("SELECT sum(len(string_split(text, ' '))) FROM articles")
+        con = store.con
+        con.execute(_FTS_ARTICLES, [0, n, paragraphs])
+        con.execute("CHECKPOINT")
+        out["words"] = int(store.scalar("SELECT sum(len(string_split(text, ' '))) FROM articles"))
         started = time.perf_counter()
-        info = ensure_index(store, "bench")
-        build = time.perf_counter() - started
-        times = []
-        for _ in range(5):
+        full = ensure_index(store, "bench")
+        out["full_build_s"] = round(time.perf_counter() - started, 2)
+        out["terms"] = full["terms"]
+        con.execute("CHECKPOINT")
+        # A night: new articles, some re-extracted (new text and extraction time), some deleted.
+        new, redo = max(1, n // 100), max(1, n // 1000)
+        con.execute(_FTS_ARTICLES, [n, n + new, paragraphs])
+        con.execute("UPDATE articles SET text = text || ' Réextrait.', extracted_at = now() + INTERVAL 1 SECOND "
+                    "WHERE article_key IN (SELECT article_key FROM articles ORDER BY article_key LIMIT ?)", [redo])
+        con.execute("DELETE FROM articles WHERE article_key IN "
+                    "(SELECT article_key FROM articles ORDER BY article_key DESC LIMIT ? OFFSET ?)", [redo, new])
+        started = time.perf_counter()
+        night = ensure_index(store, "bench")
+        out["update_s"] = round(time.perf_counter() - started, 2)
+        out["update"] = {"new": new, "re_extracted": redo, "deleted": redo, "indexed": night["indexed"],
+                         "removed": night["removed"], "rebuilt": night["rebuilt"]}
+        started = time.perf_counter()
+        ensure_index(store, "bench")
+        out["unchanged_s"] = round(time.perf_counter() - started, 3)
+        searches = {}
+        for text in ("distillation sans autorisation", "mémo OpenAI Congrès", "alambic cognac"):
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                hits = search(con, text, limit=10)
+                times.append(time.perf_counter() - started)
+            searches[text] = {"median_s": round(statistics.median(times), 4), "hits": len(hits)}
+        out["search"] = searches
+        if extension_n:
+            # The previous nightly: the extension's builder over every article (it cannot update).
+            con.execute("CREATE TABLE ext_articles AS SELECT article_id, title, text FROM articles LIMIT ?", [extension_n])
+            load_fts(con)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE sw AS SELECT {_SPLIT} AS sw", [_SEP.join(STOPWORDS_FR)])
+            con.execute("SET enable_progress_bar = false")
             started = time.perf_counter()
-            hits = search(store.con, "distillation sans autorisation", limit=10)
-            times.append(time.perf_counter() - started)
-    size = path.stat().st_size
-    return {"articles": n, "words": int(words), "build_s": round(build, 2), "terms": info["terms"],
-            "search_median_s": round(statistics.median(times), 4), "hits": len(hits), "db_bytes": size}
+            con.execute(f"PRAGMA create_fts_index('ext_articles', 'article_id', 'title', 'text', stemmer = '{STEMMER}', "
+                        "stopwords = 'sw', strip_accents = 1, lower = 1, overwrite = 1)")
+            out["extension_build"] = {"articles": extension_n, "seconds": round(time.perf_counter() - started, 2)}
+    out["db_bytes"] = path.stat().st_size
+    return out
+
+
+def _table(queries: list[dict], previous: dict[tuple, float]) -> None:
+    print(f"\n{'query':<22} {'params':<40} {'before':>9} {'after':>9} {'cpu':>8} {'x':>6}  <1s")
+    for q in queries:
+        key = (q["query"], json.dumps(q["params"], sort_keys=True))
+        before = q["before"]["median_s"] if "before" in q else previous.get(key)
+        mark = "" if "before" in q else "*"
+        speedup = f"{before / q['median_s']:.1f}" if before else ""
+        before_s = f"{before * 1000:.0f}ms{mark}" if before else "-"
+        print(f"{q['query']:<22} {json.dumps(q['params'], ensure_ascii=False)[:40]:<40} {before_s:>9} "
+              f"{q['median_s'] * 1000:>7.0f}ms {q['cpu_s'] * 1000:>6.0f}ms {speedup:>6}  "
+              f"{'yes' if q['under_target'] else 'NO'}")
+    if any("before" not in q for q in queries):
+        print("* before = the previous results file (another run, another load)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--fts", type=int, default=100_000, help="articles for the full-text index bench (0 = skip)")
+    parser.add_argument("--fts-extension", type=int, default=20_000,
+                        help="articles for timing the extension's own full build, the previous nightly (0 = skip)")
     parser.add_argument("--keep", type=Path, help="keep the synthetic database at this path")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: time the database there if it exists")
     parser.add_argument("--keys", action="store_true", help="generate through the migrated schema with its primary keys (slower)")
+    parser.add_argument("--compare", type=Path, help="also time this folder's queries (e.g. bench/queries_before)")
+    parser.add_argument("--only", help="comma-separated query names")
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "queries.json")
     args = parser.parse_args()
+    previous, old = {}, {}
+    if args.out.exists():  # the last run's figures, shown as "before" when not timed here
+        old = json.loads(args.out.read_text("utf-8"))
+        previous = {(q["query"], json.dumps(q["params"], sort_keys=True)): q["median_s"] for q in old.get("queries", [])}
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
         path = args.keep or Path(tmp) / "synthetic.duckdb"
-        if path.exists():
-            path.unlink()
-        print(f"Generating {args.articles:,} articles into {path} ...", flush=True)
-        started = time.perf_counter()
-        tables = generate(path, args.articles, keys=args.keys)
-        gen_s = time.perf_counter() - started
-        print(f"Generated in {gen_s:.1f} s ({path.stat().st_size / 1e9:.2f} GB). Timing queries ...", flush=True)
-        queries = time_queries(path)
-        fts = fts_bench(Path(tmp), args.fts) if args.fts else {"skipped": "--fts 0"}
+        if args.reuse and path.exists():
+            print(f"Reusing {path} ({path.stat().st_size / 1e9:.2f} GB).", flush=True)
+            # the generation figures of the run that made it, if the previous results file is that run's
+            tables, gen_s = {**old.get("tables", {}), "reused": str(path)}, old.get("generation_s")
+        else:
+            for stale in path.parent.glob(path.name + "*"):
+                stale.unlink()
+            print(f"Generating {args.articles:,} articles into {path} ...", flush=True)
+            started = time.perf_counter()
+            tables = generate(path, args.articles, keys=args.keys)
+            gen_s = round(time.perf_counter() - started, 1)
+            print(f"Generated in {gen_s:.1f} s ({path.stat().st_size / 1e9:.2f} GB). Timing queries ...", flush=True)
+        only = set(args.only.split(",")) if args.only else None
+        queries = time_queries(path, args.repeat, args.compare, only)
+        if args.fts:
+            fts = fts_bench(Path(tmp), args.fts, args.fts_extension)
+        else:  # keep the last measured figures, saying so
+            fts = {**old.get("fts", {}), "carried_over": "--fts 0: from the previous results file"}
     slow = [q for q in queries if not q["under_target"]]
-    report = {"articles": args.articles, "generation_s": round(gen_s, 1), "tables": tables, "queries": queries,
+    report = {"articles": args.articles, "generation_s": gen_s, "tables": tables, "queries": queries,
+              "compared_with": str(args.compare) if args.compare else None,
               "target_s": TARGET_S, "all_under_target": not slow, "fts": fts, "primary_keys": args.keys,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "duckdb": __import__("duckdb").__version__, "load_avg": os.getloadavg()}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), "utf-8")
-    print()
-    print(f"{'query':<22} {'params':<42} {'median':>10} {'max':>10} {'cpu':>10}  ok")
-    for q in queries:
-        print(f"{q['query']:<22} {json.dumps(q['params'], ensure_ascii=False)[:40]:<42} "
-              f"{q['median_s'] * 1000:>8.1f}ms {q['max_s'] * 1000:>8.1f}ms {q['cpu_s'] * 1000:>8.1f}ms  "
-              f"{'yes' if q['under_target'] else 'NO'}")
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), "utf-8")
+    _table(queries, previous)
     print(f"Load average of the machine during the bench: {report['machine']['load_avg']}")
-    print(f"\nGeneration {gen_s:.1f} s; {len(queries) - len(slow)}/{len(queries)} queries under {TARGET_S:.0f} s.")
-    if "build_s" in fts:
-        print(f"Full-text index on {fts['articles']:,} articles ({fts['words']:,} words): built in {fts['build_s']} s, "
-              f"search median {fts['search_median_s'] * 1000:.1f} ms.")
+    print(f"\n{len(queries) - len(slow)}/{len(queries)} queries under {TARGET_S:.0f} s.")
+    if "full_build_s" in fts:
+        u = fts["update"]
+        print(f"Full-text index on {fts['articles']:,} articles ({fts['words']:,} words): full build {fts['full_build_s']} s; "
+              f"a night ({u['new']} new, {u['re_extracted']} re-extracted, {u['deleted']} deleted) {fts['update_s']} s; "
+              f"nothing new {fts['unchanged_s']} s; search median "
+              f"{statistics.median(s['median_s'] for s in fts['search'].values()) * 1000:.0f} ms.")
+        if "extension_build" in fts:
+            e = fts["extension_build"]
+            print(f"The extension's own full build (the previous nightly) on {e['articles']:,} articles: {e['seconds']} s.")
     print(f"Written {args.out}")
 
 

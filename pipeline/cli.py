@@ -333,16 +333,20 @@ def report(
 
 @app.command()
 def migrate(db: Optional[Path] = typer.Option(None, help="DuckDB file (default: store.path).")) -> None:
-    """Create the database or apply pending schema migrations.
+    """Create the database or apply pending schema migrations; bring the derived query data up to date.
 
     Example: veille migrate --db data/veille.duckdb
     """
     from .store import open_store
+    from .store.derived import refresh_derived
 
     settings = state.settings()
     with open_store(db or settings["store.path"], migrate=False) as store:
         applied = store.migrate()
         out.print(f"Applied: {', '.join(applied) or 'nothing (up to date)'}")
+        # e.g. after rows were written by hand: keys, days and aggregates (cheap when nothing changed)
+        done = refresh_derived(store)
+        out.print(f"Derived query data refreshed in {done['seconds']} s.")
 
 
 eval_app = typer.Typer(
@@ -429,8 +433,9 @@ def _distill_tables(report: dict) -> None:
     agreement = {**(report.get("agreement") or {}),
                  **{f"{v} (sentences)": h for v, h in (report.get("sentence_agreement") or {}).items()}}
     for view, heads in agreement.items():
-        _print_table(["head", "n", "agreement", "TV distance"],
-                     [(h, a["n"], a["agreement"], a["tv_distance"]) for h, a in heads.items()],
+        _print_table(["head", "n", "agreement", "TV distance", "macro-F1 vs teacher"],
+                     [(h, a["n"], a["agreement"], a["tv_distance"], a.get("macro_f1_vs_teacher"))
+                      for h, a in heads.items()],
                      f"Agreement with the teacher: {view.replace('_', ' ')}")
 
 
@@ -465,6 +470,20 @@ def distill(
               f"{report['speed']['device']}. Model card: {folder / 'README.md'}")
 
 
+def _refresh_derived(settings) -> None:
+    """Bring the derived query data up to date after a command that wrote outside the nightly run."""
+    from .errors import RunLockedError
+    from .nightly import run_lock
+    from .store import open_store
+    from .store.derived import refresh_derived
+
+    try:
+        with run_lock(settings["store.path"]), open_store(settings["store.path"]) as store:
+            refresh_derived(store)
+    except RunLockedError:
+        pass  # a run started meanwhile: it refreshes after each of its stages
+
+
 @app.command()
 def classify(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
@@ -479,6 +498,7 @@ def classify(
     with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         result = run_classify(settings, _progress_factory(progress)("classify"))
+    _refresh_derived(settings)  # the new predictions' article keys, which the student queries join on
     if as_json:
         out.print_json(json.dumps(result, default=str))
     else:

@@ -152,6 +152,12 @@ class _Stages:
         _save_progress(self.store, self.result, name)
         try:
             yield self.log.progress(name, self.progress(name), self.settings["nightly.progress_log_seconds"])
+            if publish:
+                # The queries' derived keys, days and aggregates (pipeline/store/derived.py), brought up
+                # to date before readers see the stage's rows; cheap when the stage changed nothing.
+                from .store.derived import refresh_derived
+
+                self.log.event("derived", stage=name, **refresh_derived(self.store))
         except BaseException as exc:
             self.log.event("stage_error", level=logging.ERROR, exc_info=True, stage=name, error=f"{type(exc).__name__}: {exc}")
             raise
@@ -223,7 +229,8 @@ def run_nightly(settings: Settings, progress: ProgressFactory | None = None, com
                 result.versions["extractor"] = extractor_versions()
             with stage("index"):
                 idx = ensure_index(store, result.run_id)
-                result.counts.update(search_index_rebuilt=idx["rebuilt"], search_documents=idx["documents"])
+                result.counts.update(search_index_rebuilt=idx["rebuilt"], search_documents_indexed=idx["indexed"],
+                                     search_documents=idx["documents"])
             with stage("analyse") as bar:
                 # Trains the bundled sentiment/stance models first when they are missing (logged); a
                 # corrupt model folder becomes a failure row and the stage keeps entities and claims.
@@ -236,7 +243,10 @@ def run_nightly(settings: Settings, progress: ProgressFactory | None = None, com
                                      annotations=an["annotations"])
             with stage("classify") as bar:
                 # The distilled student scores every stored article (trained first if none exists).
-                counts, result.versions["student"] = classify_stage(store, settings, topic, result.run_id, bar)
+                # It is retrained when the teacher (the analysis version just used) changed (distill.retrain).
+                counts, result.versions["student"] = classify_stage(
+                    store, settings, topic, result.run_id, bar, teacher=result.versions.get("nlp"),
+                    say=lambda msg: log.event("student_model", message=msg))
                 result.counts.update(counts)
             if settings["nightly.report"]:
                 with stage("report", publish=False):

@@ -10,26 +10,34 @@
 -- columns: speaker_id, claims, soutient, conteste, neutre, unlabelled,
 --   net_stance ((soutient - conteste) / labelled claims, from -1 to 1)
 WITH c AS (
-    SELECT c.article_id, c.field, c.content_start, c.speaker_id
-    FROM claims c
-    JOIN articles a USING (article_id)
-    WHERE c.speaker_id IS NOT NULL
-      AND ($actor IS NULL OR c.speaker_id = $actor)
-      AND (NOT $on_topic_only OR a.is_relevant)
-      AND ($include_copies OR NOT coalesce(a.is_syndicated_copy, false))
+    -- claims and their stance labels per speaker from two small tables the store keeps (claims
+    -- joined to articles and to their own stance annotation, per filter combination)
+    SELECT speaker_id, sum(claims) AS claims
+    FROM speaker_stats
+    WHERE ($actor IS NULL OR speaker_id = $actor)
+      AND (NOT $on_topic_only OR is_relevant) AND ($include_copies OR NOT is_copy)
+    GROUP BY speaker_id
+), l AS (
+    SELECT speaker_id,
+           sum(claims) FILTER (WHERE label = 'soutient') AS soutient,
+           sum(claims) FILTER (WHERE label = 'conteste') AS conteste,
+           sum(claims) FILTER (WHERE label = 'neutre')   AS neutre,
+           sum(claims)                                   AS labelled
+    FROM speaker_stances
+    WHERE target = $target AND ($actor IS NULL OR speaker_id = $actor)
+      AND (NOT $on_topic_only OR is_relevant) AND ($include_copies OR NOT is_copy)
+    GROUP BY speaker_id
+), n AS (
+    SELECT c.speaker_id, CAST(c.claims AS BIGINT) AS claims,
+           CAST(coalesce(l.soutient, 0) AS BIGINT) AS soutient,
+           CAST(coalesce(l.conteste, 0) AS BIGINT) AS conteste,
+           CAST(coalesce(l.neutre, 0) AS BIGINT)   AS neutre,
+           CAST(coalesce(l.labelled, 0) AS BIGINT) AS labelled
+    FROM c LEFT JOIN l USING (speaker_id)
 )
-SELECT c.speaker_id,
-       count(*)                                       AS claims,
-       count(*) FILTER (WHERE an.label = 'soutient')  AS soutient,
-       count(*) FILTER (WHERE an.label = 'conteste')  AS conteste,
-       count(*) FILTER (WHERE an.label = 'neutre')    AS neutre,
-       count(*) FILTER (WHERE an.label IS NULL)       AS unlabelled,
-       round((count(*) FILTER (WHERE an.label = 'soutient') - count(*) FILTER (WHERE an.label = 'conteste'))
-             / nullif(count(an.label), 0), 4)         AS net_stance
-FROM c
-LEFT JOIN annotations an
-       ON an.article_id = c.article_id AND an.field = c.field AND an.span_start = c.content_start
-      AND an.task = 'stance' AND an.scope = 'claim' AND an.target = $target
-GROUP BY c.speaker_id
-HAVING count(*) >= $min_claims
-ORDER BY claims DESC, c.speaker_id;
+SELECT speaker_id, claims, soutient, conteste, neutre,
+       claims - labelled                                       AS unlabelled,
+       round((soutient - conteste) / nullif(labelled, 0), 4)   AS net_stance
+FROM n
+WHERE claims >= $min_claims
+ORDER BY claims DESC, speaker_id;

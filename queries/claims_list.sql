@@ -8,24 +8,37 @@
 --   limit INTEGER = 200  -- rows returned
 -- columns: day, outlet_id, speaker_id, speaker_text, kind, cue, content, claim_stance,
 --   article_stance, article_id, title
-WITH c AS (
-    -- the page of claims first, then their stance: joining only those rows to the annotations
-    SELECT c.*, a.outlet_id, a.published_at, a.title
+WITH j AS (
+    -- the claims asked for, joined to their article on the integer article_key (migration 0007)
+    SELECT c.article_key, c.article_id, c.field, c.content_start, a.published_at
     FROM claims c
-    JOIN articles a USING (article_id)
+    JOIN articles a USING (article_key)
     WHERE ($speaker IS NULL OR c.speaker_id = $speaker)
       AND (NOT $on_topic_only OR a.is_relevant)
       AND ($include_copies OR NOT coalesce(a.is_syndicated_copy, false))
-    ORDER BY a.published_at DESC NULLS LAST, c.article_id, c.content_start
+), cut AS (
+    -- the page's oldest publication time, found on the timestamps alone (a cheap sort) ...
+    SELECT min(published_at) AS oldest, count(published_at) AS dated
+    FROM (SELECT published_at FROM j ORDER BY published_at DESC NULLS LAST LIMIT $limit)
+), page AS MATERIALIZED (
+    -- ... so that only the few rows from that time on are sorted with the tie-breakers; then the
+    -- claims' text and their stance for the page's rows only
+    SELECT j.* FROM j, cut
+    WHERE cut.dated < $limit OR j.published_at >= cut.oldest
+    ORDER BY j.published_at DESC NULLS LAST, j.article_id, j.content_start, j.field
     LIMIT $limit
+), stance AS (
+    SELECT article_key, scope, field, span_start, label FROM annotations
+    WHERE task = 'stance' AND target = $target AND scope IN ('claim', 'article')
+      AND article_key IN (SELECT article_key FROM page)
 )
-SELECT CAST(c.published_at AS DATE) AS day, c.outlet_id, c.speaker_id, c.speaker_text, c.kind, c.cue,
-       c.content, cs.label AS claim_stance, ast.label AS article_stance, c.article_id, c.title
-FROM c
-LEFT JOIN annotations cs  -- a claim's annotation is keyed by its field and content_start
-       ON cs.article_id = c.article_id AND cs.field = c.field AND cs.span_start = c.content_start
-      AND cs.task = 'stance' AND cs.scope = 'claim' AND cs.target = $target
-LEFT JOIN annotations ast
-       ON ast.article_id = c.article_id AND ast.task = 'stance' AND ast.scope = 'article' AND ast.target = $target
-ORDER BY c.published_at DESC NULLS LAST, c.article_id, c.content_start
-LIMIT $limit;
+SELECT CAST(p.published_at AS DATE) AS day, a.outlet_id, c.speaker_id, c.speaker_text, c.kind, c.cue,
+       c.content, cs.label AS claim_stance, ast.label AS article_stance, c.article_id, a.title
+FROM page p
+JOIN claims c ON c.article_key = p.article_key AND c.field = p.field AND c.content_start = p.content_start
+JOIN articles a ON a.article_key = p.article_key
+LEFT JOIN stance cs  -- a claim's annotation is keyed by its field and content_start
+       ON cs.article_key = p.article_key AND cs.field = p.field AND cs.span_start = p.content_start
+      AND cs.scope = 'claim'
+LEFT JOIN stance ast ON ast.article_key = p.article_key AND ast.scope = 'article'
+ORDER BY p.published_at DESC NULLS LAST, p.article_id, p.content_start, p.field;

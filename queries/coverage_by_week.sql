@@ -9,26 +9,35 @@
 --   on_topic_share (on-topic / all the outlet's articles that week),
 --   on_topic_per_1000 (on-topic that week per 1,000 articles of the outlet over the whole window),
 --   share_of_week (the outlet's part of all outlets' on-topic articles that week)
-WITH slots AS (
-    -- Local days through 15-minute slots: converting each of a million timestamps with ICU costs
-    -- about a second; converting each slot of the covered period once, then joining, is exact
-    -- (time zones change offset on quarter-hour boundaries) and much cheaper.
-    SELECT s, CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) AS day
+WITH z AS (
+    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
+    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
+    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
+    -- a million timestamps with ICU would cost about a second.
+    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
     FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
                               epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
+    WHERE $tz <> 'Europe/Paris'
 ), a AS (
-    SELECT a.outlet_id, s.day, a.is_relevant, coalesce(a.is_syndicated_copy, false) AS is_copy
-    FROM articles a
-    JOIN slots s ON s.s = epoch_us(a.published_at) // 900000000
+    SELECT a.outlet_id, a.is_relevant, coalesce(a.is_syndicated_copy, false) AS is_copy,
+           CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
+                ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END AS day
+    FROM articles a, z
     WHERE a.published_at IS NOT NULL AND a.language = 'fr'
       AND ($outlet IS NULL OR a.outlet_id = $outlet)
 ), w AS (
-    SELECT CAST(date_trunc('week', day) AS DATE) AS week, * FROM a WHERE day BETWEEN $start_date AND $end_date
-), d AS (
-    SELECT week, outlet_id,
+    -- counted per day first, then rolled up to weeks
+    SELECT day, outlet_id,
            count(*)                                            AS articles,
            count(*) FILTER (WHERE is_relevant)                 AS on_topic,
            count(*) FILTER (WHERE is_relevant AND NOT is_copy) AS on_topic_without_copies
+    FROM a WHERE day BETWEEN $start_date AND $end_date
+    GROUP BY day, outlet_id
+), d AS (
+    SELECT CAST(date_trunc('week', day) AS DATE) AS week, outlet_id,
+           CAST(sum(articles) AS BIGINT)                AS articles,
+           CAST(sum(on_topic) AS BIGINT)                AS on_topic,
+           CAST(sum(on_topic_without_copies) AS BIGINT) AS on_topic_without_copies
     FROM w GROUP BY week, outlet_id
 )
 SELECT week, outlet_id, articles, on_topic, on_topic_without_copies,

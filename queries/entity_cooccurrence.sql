@@ -9,26 +9,25 @@
 -- columns: entity_a, entity_b (actor ids, or LABEL:text for other entities; entity_a < entity_b),
 --   articles (together), outlets, articles_a, articles_b (each alone or together),
 --   jaccard (together / either), first_day, last_day
-WITH ents AS (
-    SELECT DISTINCT m.article_id, coalesce(m.actor_id, m.label || ':' || lower(m.text)) AS entity,
-           a.outlet_id, a.published_at
-    FROM mentions m
-    JOIN articles a USING (article_id)
-    WHERE (NOT $actors_only OR m.actor_id IS NOT NULL)
-      AND (NOT $on_topic_only OR a.is_relevant)
-      AND ($include_copies OR NOT coalesce(a.is_syndicated_copy, false))
+WITH pairs AS (
+    -- entity_pairs / entity_articles: pairs per outlet and filter combination, kept by the store from
+    -- the mentions (each entity once per article); outlets add up without DISTINCT per outlet row
+    SELECT entity_a, entity_b, sum(articles) AS articles, count(DISTINCT outlet_id) AS outlets,
+           CAST(min(first_at) AS DATE) AS first_day, CAST(max(last_at) AS DATE) AS last_day
+    FROM entity_pairs
+    WHERE (NOT $actors_only OR actors)
+      AND (NOT $on_topic_only OR is_relevant) AND ($include_copies OR NOT is_copy)
+    GROUP BY entity_a, entity_b
+    HAVING sum(articles) >= $min_articles
 ), per_entity AS (
-    SELECT entity, count(*) AS n FROM ents GROUP BY entity
-), pairs AS (
-    SELECT x.entity AS entity_a, y.entity AS entity_b,
-           count(*) AS articles, count(DISTINCT x.outlet_id) AS outlets,
-           CAST(min(x.published_at) AS DATE) AS first_day, CAST(max(x.published_at) AS DATE) AS last_day
-    FROM ents x
-    JOIN ents y ON x.article_id = y.article_id AND x.entity < y.entity
-    GROUP BY x.entity, y.entity
-    HAVING count(*) >= $min_articles
+    SELECT entity, sum(articles) AS n
+    FROM entity_articles
+    WHERE (NOT $actors_only OR is_actor)
+      AND (NOT $on_topic_only OR is_relevant) AND ($include_copies OR NOT is_copy)
+    GROUP BY entity
 )
-SELECT p.entity_a, p.entity_b, p.articles, p.outlets, ea.n AS articles_a, eb.n AS articles_b,
+SELECT p.entity_a, p.entity_b, CAST(p.articles AS BIGINT) AS articles, p.outlets,
+       CAST(ea.n AS BIGINT) AS articles_a, CAST(eb.n AS BIGINT) AS articles_b,
        round(p.articles / (ea.n + eb.n - p.articles), 4) AS jaccard, p.first_day, p.last_day
 FROM pairs p
 JOIN per_entity ea ON ea.entity = p.entity_a

@@ -15,19 +15,41 @@
 --   articles_without_copies, on_topic_without_copies, on_topic_share_without_copies,
 --   teacher_on_topic (articles.is_relevant), model_version
 WITH v AS (
+    -- the version that scored most recently: the latest time first, then the first version at that time
     SELECT coalesce($model_version,
-                    (SELECT model_version FROM predictions ORDER BY predicted_at DESC, model_version LIMIT 1)) AS model_version
-), a AS (
-    SELECT a.article_id, a.outlet_id, a.is_relevant, coalesce(a.is_syndicated_copy, false) AS is_copy,
-           CAST(timezone($tz, a.published_at) AS DATE) AS day
+                    (SELECT min(model_version) FROM predictions
+                     WHERE predicted_at = (SELECT max(predicted_at) FROM predictions))) AS model_version
+), z AS (
+    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
+    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
+    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
+    -- a million timestamps with ICU would cost about a second.
+    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
+    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
+                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
+    WHERE $tz <> 'Europe/Paris'
+), src AS (
+    -- The articles with the latest version's prediction: student_facts, one row per article kept by
+    -- the store (no join of a million articles to a million predictions) ...
+    SELECT article_key, outlet_id, published_at, published_day, is_relevant, is_copy, on_topic_prob
+    FROM student_facts
+    WHERE $model_version IS NULL AND is_fr
+    UNION ALL
+    -- ... and for a version asked by name, the base tables (joined on the integer article_key)
+    SELECT a.article_key, a.outlet_id, a.published_at, a.published_day, a.is_relevant,
+           coalesce(a.is_syndicated_copy, false), p.on_topic_prob
     FROM articles a
-    WHERE a.published_at IS NOT NULL AND a.language = 'fr'
+    LEFT JOIN predictions p ON p.article_key = a.article_key AND p.model_version = $model_version
+    WHERE $model_version IS NOT NULL AND a.language = 'fr'
+), a AS (
+    SELECT a.outlet_id, a.is_relevant, a.is_copy, a.on_topic_prob, CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
+                    ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END AS day
+    FROM src a, z
+    WHERE a.published_at IS NOT NULL
       AND ($outlet IS NULL OR a.outlet_id = $outlet)
 ), w AS (
-    SELECT CAST(date_trunc($period, a.day) AS DATE) AS period_start, a.*, p.on_topic_prob,
-           p.on_topic_prob >= $threshold AS student_on
+    SELECT CAST(date_trunc($period, a.day) AS DATE) AS period_start, a.*, a.on_topic_prob >= $threshold AS student_on
     FROM a
-    LEFT JOIN predictions p ON p.article_id = a.article_id AND p.model_version = (SELECT model_version FROM v)
     WHERE a.day BETWEEN $start_date AND $end_date
 )
 SELECT period_start, outlet_id,

@@ -12,36 +12,76 @@
 --   articles of the period), labelled (with this label), share (labelled / articles),
 --   soft_share (mean probability of the label), model_version
 WITH v AS (
+    -- the version that scored most recently: the latest time first, then the first version at that time
     SELECT coalesce($model_version,
-                    (SELECT model_version FROM predictions ORDER BY predicted_at DESC, model_version LIMIT 1)) AS model_version
-), on_topic AS (
-    SELECT CAST(date_trunc($period, timezone($tz, a.published_at)) AS DATE) AS period_start, p.*
+                    (SELECT min(model_version) FROM predictions
+                     WHERE predicted_at = (SELECT max(predicted_at) FROM predictions))) AS model_version
+), z AS (
+    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
+    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
+    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
+    -- a million timestamps with ICU would cost about a second.
+    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
+    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
+                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
+    WHERE $tz <> 'Europe/Paris'
+), src AS (
+    -- The on-topic articles of the latest version: student_facts, one row per article kept by the
+    -- store, with the probabilities as plain columns (no join, no MAP lookups) ...
+    SELECT published_at, published_day, stance, tone_openai, tone_deepseek,
+           p_soutient, p_conteste, p_stance_neutre, p_openai_negatif, p_openai_neutre, p_openai_positif,
+           p_deepseek_negatif, p_deepseek_neutre, p_deepseek_positif
+    FROM student_facts
+    WHERE $model_version IS NULL AND on_topic_prob >= $threshold AND is_fr
+      AND ($outlet IS NULL OR outlet_id = $outlet) AND ($include_copies OR NOT is_copy)
+    UNION ALL
+    -- ... and for a version asked by name, the base tables (joined on the integer article_key)
+    SELECT a.published_at, a.published_day, p.stance, p.tone_openai, p.tone_deepseek,
+           p.stance_probs['soutient'], p.stance_probs['conteste'], p.stance_probs['neutre'],
+           p.tone_openai_probs['négatif'], p.tone_openai_probs['neutre'], p.tone_openai_probs['positif'],
+           p.tone_deepseek_probs['négatif'], p.tone_deepseek_probs['neutre'], p.tone_deepseek_probs['positif']
     FROM predictions p
-    JOIN articles a USING (article_id)
-    WHERE p.model_version = (SELECT model_version FROM v)
-      AND p.on_topic_prob >= $threshold
-      AND a.published_at IS NOT NULL AND a.language = 'fr'
-      AND ($outlet IS NULL OR a.outlet_id = $outlet)
+    JOIN articles a USING (article_key)
+    WHERE $model_version IS NOT NULL AND p.model_version = $model_version AND p.on_topic_prob >= $threshold
+      AND a.language = 'fr' AND ($outlet IS NULL OR a.outlet_id = $outlet)
       AND ($include_copies OR NOT coalesce(a.is_syndicated_copy, false))
-), long AS (
-    SELECT period_start, 'stance' AS head, stance AS label, stance_probs AS probs FROM on_topic
-    UNION ALL SELECT period_start, 'tone_openai', tone_openai, tone_openai_probs FROM on_topic
-    UNION ALL SELECT period_start, 'tone_deepseek', tone_deepseek, tone_deepseek_probs FROM on_topic
-), labels AS (
-    SELECT * FROM (VALUES ('stance', 'soutient'), ('stance', 'conteste'), ('stance', 'neutre'),
-                          ('tone_openai', 'négatif'), ('tone_openai', 'neutre'), ('tone_openai', 'positif'),
-                          ('tone_deepseek', 'négatif'), ('tone_deepseek', 'neutre'), ('tone_deepseek', 'positif'))
-             AS t(head, label)
+), on_topic AS (
+    SELECT CAST(date_trunc($period, CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
+                                         ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END) AS DATE) AS period_start, a.*
+    FROM src a, z
+    WHERE a.published_at IS NOT NULL
 ), periods AS (
-    SELECT period_start, count(*) AS articles FROM on_topic GROUP BY period_start
+    -- every label of every head counted in one pass over the period's articles (each on-topic
+    -- article has one label per head), then one row per head and label
+    SELECT period_start, count(*) AS articles,
+           count(*) FILTER (WHERE stance = 'soutient')       AS n1, round(avg(p_soutient), 4)         AS p1,
+           count(*) FILTER (WHERE stance = 'conteste')       AS n2, round(avg(p_conteste), 4)         AS p2,
+           count(*) FILTER (WHERE stance = 'neutre')         AS n3, round(avg(p_stance_neutre), 4)    AS p3,
+           count(*) FILTER (WHERE tone_openai = 'négatif')   AS n4, round(avg(p_openai_negatif), 4)   AS p4,
+           count(*) FILTER (WHERE tone_openai = 'neutre')    AS n5, round(avg(p_openai_neutre), 4)    AS p5,
+           count(*) FILTER (WHERE tone_openai = 'positif')   AS n6, round(avg(p_openai_positif), 4)   AS p6,
+           count(*) FILTER (WHERE tone_deepseek = 'négatif') AS n7, round(avg(p_deepseek_negatif), 4) AS p7,
+           count(*) FILTER (WHERE tone_deepseek = 'neutre')  AS n8, round(avg(p_deepseek_neutre), 4)  AS p8,
+           count(*) FILTER (WHERE tone_deepseek = 'positif') AS n9, round(avg(p_deepseek_positif), 4) AS p9
+    FROM on_topic
+    GROUP BY period_start
+), long AS (
+    SELECT period_start, articles, unnest([
+        {'head': 'stance', 'label': 'soutient', 'n': n1, 'p': p1},
+        {'head': 'stance', 'label': 'conteste', 'n': n2, 'p': p2},
+        {'head': 'stance', 'label': 'neutre', 'n': n3, 'p': p3},
+        {'head': 'tone_openai', 'label': 'négatif', 'n': n4, 'p': p4},
+        {'head': 'tone_openai', 'label': 'neutre', 'n': n5, 'p': p5},
+        {'head': 'tone_openai', 'label': 'positif', 'n': n6, 'p': p6},
+        {'head': 'tone_deepseek', 'label': 'négatif', 'n': n7, 'p': p7},
+        {'head': 'tone_deepseek', 'label': 'neutre', 'n': n8, 'p': p8},
+        {'head': 'tone_deepseek', 'label': 'positif', 'n': n9, 'p': p9}]) AS x
+    FROM periods
 )
-SELECT p.period_start, l.head, l.label, p.articles,
-       count(x.label) FILTER (WHERE x.label = l.label)                    AS labelled,
-       round(count(x.label) FILTER (WHERE x.label = l.label) / p.articles, 4) AS share,
-       round(avg(x.probs[l.label]), 4)                                    AS soft_share,
-       (SELECT model_version FROM v)                                      AS model_version
-FROM periods p
-CROSS JOIN labels l
-LEFT JOIN long x ON x.period_start = p.period_start AND x.head = l.head
-GROUP BY p.period_start, l.head, l.label, p.articles
-ORDER BY p.period_start, l.head, l.label;
+SELECT period_start, x.head AS head, x.label AS label, articles,
+       x.n                          AS labelled,
+       round(x.n / articles, 4)     AS share,
+       x.p                          AS soft_share,
+       (SELECT model_version FROM v) AS model_version
+FROM long
+ORDER BY period_start, head, label;

@@ -13,51 +13,85 @@
 --   teacher_articles, teacher_share, student_articles, student_share (shares of the articles each
 --   labelled for that head in the period), both_labelled, agreement (same label, among both_labelled)
 WITH v AS (
+    -- the version that scored most recently: the latest time first, then the first version at that time
     SELECT coalesce($model_version,
-                    (SELECT model_version FROM predictions ORDER BY predicted_at DESC, model_version LIMIT 1)) AS model_version
-), a AS (
-    SELECT article_id, is_relevant, CAST(date_trunc($period, timezone($tz, published_at)) AS DATE) AS period_start
-    FROM articles
-    WHERE published_at IS NOT NULL AND language = 'fr'
-      AND ($include_copies OR NOT coalesce(is_syndicated_copy, false))
-), p AS (
-    SELECT * FROM predictions WHERE model_version = (SELECT model_version FROM v)
-), t AS (
-    SELECT article_id, period_start, 'on_topic' AS head, CASE WHEN is_relevant THEN 'true' ELSE 'false' END AS label
-    FROM a
+                    (SELECT min(model_version) FROM predictions
+                     WHERE predicted_at = (SELECT max(predicted_at) FROM predictions))) AS model_version
+), z AS (
+    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
+    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
+    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
+    -- a million timestamps with ICU would cost about a second.
+    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
+    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
+                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
+    WHERE $tz <> 'Europe/Paris'
+), src AS (
+    -- Each article once with the latest version's prediction and the teacher's article labels toward
+    -- the accusation, openai and deepseek: student_facts, kept by the store (no joins) ...
+    SELECT published_at, published_day, is_relevant, scored, on_topic_prob, stance, tone_openai, tone_deepseek,
+           t_stance, t_tone_openai, t_tone_deepseek
+    FROM student_facts
+    WHERE $model_version IS NULL AND $target = 'accusation' AND is_fr AND ($include_copies OR NOT is_copy)
     UNION ALL
-    SELECT a.article_id, a.period_start, CASE WHEN n.task = 'stance' THEN 'stance' ELSE 'tone_' || n.target END, n.label
-    FROM a JOIN annotations n USING (article_id)
-    WHERE n.scope = 'article'
-      AND ((n.task = 'stance' AND n.target = $target) OR (n.task = 'tone' AND n.target IN ('openai', 'deepseek')))
-), s AS (
-    SELECT a.article_id, a.period_start, 'on_topic' AS head,
-           CASE WHEN p.on_topic_prob >= $threshold THEN 'true' ELSE 'false' END AS label
-    FROM a JOIN p USING (article_id)
-    UNION ALL SELECT a.article_id, a.period_start, 'stance', p.stance FROM a JOIN p USING (article_id)
-        WHERE p.on_topic_prob >= $threshold
-    UNION ALL SELECT a.article_id, a.period_start, 'tone_openai', p.tone_openai FROM a JOIN p USING (article_id)
-        WHERE p.on_topic_prob >= $threshold
-    UNION ALL SELECT a.article_id, a.period_start, 'tone_deepseek', p.tone_deepseek FROM a JOIN p USING (article_id)
-        WHERE p.on_topic_prob >= $threshold
+    -- ... and for a version or a stance target asked by name, the base tables (integer article_key)
+    SELECT a.published_at, a.published_day, a.is_relevant, p.article_key IS NOT NULL, p.on_topic_prob,
+           p.stance, p.tone_openai, p.tone_deepseek, ts.label, tt_o.label, td.label
+    FROM articles a
+    LEFT JOIN predictions p ON p.article_key = a.article_key AND p.model_version = (SELECT model_version FROM v)
+    LEFT JOIN annotations ts ON ts.article_key = a.article_key
+          AND ts.scope = 'article' AND ts.task = 'stance' AND ts.target = $target
+    LEFT JOIN annotations tt_o ON tt_o.article_key = a.article_key
+          AND tt_o.scope = 'article' AND tt_o.task = 'tone' AND tt_o.target = 'openai'
+    LEFT JOIN annotations td ON td.article_key = a.article_key
+          AND td.scope = 'article' AND td.task = 'tone' AND td.target = 'deepseek'
+    WHERE NOT ($model_version IS NULL AND $target = 'accusation') AND a.language = 'fr'
+      AND ($include_copies OR NOT coalesce(a.is_syndicated_copy, false))
+), ap AS MATERIALIZED (
+    SELECT CAST(date_trunc($period, CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
+                                         ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END) AS DATE) AS period_start,
+           a.is_relevant, a.scored, coalesce(a.on_topic_prob >= $threshold, false) AS student_on,
+           a.stance, a.tone_openai, a.tone_deepseek,
+           a.t_stance IS NOT NULL AS t_has_stance, a.t_stance,
+           a.t_tone_openai IS NOT NULL AS t_has_openai, a.t_tone_openai,
+           a.t_tone_deepseek IS NOT NULL AS t_has_deepseek, a.t_tone_deepseek
+    FROM src a, z
+    WHERE a.published_at IS NOT NULL
+), cells AS (
+    -- Per period and head, articles counted by (teacher label or none, student label or none): a
+    -- few thousand rows from which every figure follows. on_topic: the teacher labels every article
+    -- (is_relevant), the student those it scored; stance and tone: the teacher if it analysed the
+    -- article, the student if it puts it on topic.
+    SELECT period_start, 'on_topic' AS head, true AS t_has, CASE WHEN is_relevant THEN 'true' ELSE 'false' END AS t_label,
+           scored AS s_has, CASE WHEN student_on THEN 'true' ELSE 'false' END AS s_label, count(*) AS n
+    FROM ap GROUP BY ALL
+    UNION ALL
+    SELECT period_start, 'stance', t_has_stance, t_stance, student_on, stance, count(*) FROM ap GROUP BY ALL
+    UNION ALL
+    SELECT period_start, 'tone_openai', t_has_openai, t_tone_openai, student_on, tone_openai, count(*) FROM ap GROUP BY ALL
+    UNION ALL
+    SELECT period_start, 'tone_deepseek', t_has_deepseek, t_tone_deepseek, student_on, tone_deepseek, count(*)
+    FROM ap GROUP BY ALL
 ), keys AS (
-    SELECT period_start, head, label FROM t UNION SELECT period_start, head, label FROM s
-), tc AS (SELECT period_start, head, label, count(*) AS n FROM t GROUP BY ALL),
-   tt AS (SELECT period_start, head, count(*) AS n FROM t GROUP BY ALL),
-   sc AS (SELECT period_start, head, label, count(*) AS n FROM s GROUP BY ALL),
-   st AS (SELECT period_start, head, count(*) AS n FROM s GROUP BY ALL),
+    SELECT period_start, head, t_label AS label FROM cells WHERE t_has
+    UNION SELECT period_start, head, s_label FROM cells WHERE s_has
+), tc AS (SELECT period_start, head, t_label AS label, sum(n) AS n FROM cells WHERE t_has GROUP BY ALL),
+   tt AS (SELECT period_start, head, sum(n) AS n FROM cells WHERE t_has GROUP BY ALL),
+   sc AS (SELECT period_start, head, s_label AS label, sum(n) AS n FROM cells WHERE s_has GROUP BY ALL),
+   st AS (SELECT period_start, head, sum(n) AS n FROM cells WHERE s_has GROUP BY ALL),
    ag AS (
-    SELECT t.period_start, t.head, count(*) AS both_labelled, avg(CASE WHEN t.label = s.label THEN 1.0 ELSE 0.0 END) AS agreement
-    FROM t JOIN s USING (article_id, head)
+    SELECT period_start, head, sum(n) AS both_labelled,
+           coalesce(sum(n) FILTER (WHERE t_label = s_label), 0) / sum(n) AS agreement
+    FROM cells WHERE t_has AND s_has
     GROUP BY ALL
 )
 SELECT k.period_start, k.head, k.label,
-       coalesce(tc.n, 0)           AS teacher_articles,
-       round(coalesce(tc.n, 0) / tt.n, 4) AS teacher_share,
-       coalesce(sc.n, 0)           AS student_articles,
-       round(coalesce(sc.n, 0) / st.n, 4) AS student_share,
-       coalesce(ag.both_labelled, 0) AS both_labelled,
-       round(ag.agreement, 4)      AS agreement
+       CAST(coalesce(tc.n, 0) AS BIGINT)            AS teacher_articles,
+       round(coalesce(tc.n, 0) / tt.n, 4)           AS teacher_share,
+       CAST(coalesce(sc.n, 0) AS BIGINT)            AS student_articles,
+       round(coalesce(sc.n, 0) / st.n, 4)           AS student_share,
+       CAST(coalesce(ag.both_labelled, 0) AS BIGINT) AS both_labelled,
+       round(ag.agreement, 4)                       AS agreement
 FROM keys k
 LEFT JOIN tc USING (period_start, head, label)
 LEFT JOIN tt USING (period_start, head)

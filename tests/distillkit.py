@@ -58,7 +58,7 @@ def teacher_rows(article_id: str, text: str) -> list[dict]:
             mentions[actor].append(actor in low)
         for task, target, labels, p in (("sentiment", "", senti_l, se), ("stance", "accusation", stance_l, st)):
             probs = dict(zip(labels, p))
-            rows.append({"article_id": article_id, "task": task, "scope": "sentence", "target": target,
+            rows.append({"article_id": article_id, "task": task, "scope": "sentence", "field": "text", "target": target,
                          "span_start": a, "span_end": b, "label": max(probs, key=probs.get), "probs": probs, **model})
     stance_a = aggregate(np.array(stance_p).reshape(-1, 3), stance_l, "soutient", "conteste")
     article = [("stance", "accusation", stance_l, stance_a)]
@@ -68,7 +68,8 @@ def teacher_rows(article_id: str, text: str) -> list[dict]:
             article.append(("tone", actor, senti_l, aggregate(np.array(senti_p)[idx], senti_l, "positif", "négatif")))
     for task, target, labels, p in article:
         probs = {lab: float(v) for lab, v in zip(labels, p)}
-        rows.append({"article_id": article_id, "task": task, "scope": "article", "target": target, "span_start": 0,
+        rows.append({"article_id": article_id, "task": task, "scope": "article", "field": "article", "target": target,
+                     "span_start": 0,
                      "span_end": len(text), "label": max(probs, key=probs.get), "probs": probs, **model})
     return rows
 

@@ -124,7 +124,13 @@ def test_fast_tokenizer_matches_the_saved_tokenizer(trained):
     student = load_student(settings["distill.model_dir"], "cpu")
     _, data = _data(settings)
     texts = data.texts[:40] + ["", "É l'«accusation» d’OpenAI — 5,6 M$ !", "x" * 300]
-    assert student.tokenizer.encode_ids(texts) == [e.ids for e in student.tokenizer.hf.encode_batch(texts)]
+    plain = student.tokenizer.fresh(negation=False).encode_ids(texts)
+    assert plain == [e.ids for e in student.tokenizer.hf.encode_batch(texts)]
+    # with negation marking (the default), the same sub-words, some moved to their negated rows
+    assert student.cfg.negation and student.tokenizer.negation
+    v = student.tokenizer.get_vocab_size()
+    marked = student.tokenizer.encode_ids(texts)
+    assert [[i % v for i in ids] for ids in marked] == plain and any(i >= v for ids in marked for i in ids)
 
 
 def test_held_out_views_never_see_their_article(teacher_db):
@@ -193,7 +199,8 @@ def test_nightly_stage_trains_when_missing_then_only_scores(teacher_db, tmp_path
         counts, version = classify_stage(store, settings, TOPIC, "night-1")
         assert counts["student_trained"] == 1 and counts["classified"] > 0 and version.startswith("s-")
         counts, again = classify_stage(store, settings, TOPIC, "night-2")
-        assert counts == {"student_trained": 0, "classified": 0} and again == version
+        assert counts == {"student_trained": 0, "student_retrained": 0, "student_stale": 0, "classified": 0}
+        assert again == version
 
 
 def test_too_little_teacher_data_is_a_clear_skip(tmp_path):
@@ -233,3 +240,40 @@ def test_aggregation_is_the_teachers_rule():
         got = aggregate(probs, labels, "soutient", "conteste", min_evidence=teacher_min_evidence())
         assert np.allclose(got, [want[x] for x in labels], atol=1e-3)
         assert labels[int(np.argmax(got))] == label or abs(sorted(got)[-1] - sorted(got)[-2]) < 1e-3
+
+
+def test_negation_marks_the_words_in_its_scope():
+    from pipeline.distill.text import FastTokenizer, negation_flags, words_of
+
+    words = words_of("Rien ne prouve que DeepSeek a copié. OpenAI n'a aucune preuve, dit-il")
+    marked = [w for w, f in zip(words, negation_flags(words)) if f]
+    # four words after a negator, a full stop or a comma closes the scope; the elision does not
+    assert marked == ["prouve", "que", "deepseek", "a", "a", "preuve"]
+    from tokenizers import Tokenizer
+    from pipeline.distill.text import train_tokenizer
+
+    hf = train_tokenizer(["Rien ne prouve que DeepSeek a copié. OpenAI accuse."] * 3, 200, 64)
+    plain, neg = FastTokenizer(hf, 64), FastTokenizer(Tokenizer.from_str(hf.to_str()), 64, negation=True)
+    text = "Rien ne prouve que DeepSeek a copié."
+    a, b = plain.encode_ids([text])[0], neg.encode_ids([text])[0]
+    v = hf.get_vocab_size()
+    assert len(a) == len(b) and any(y == x + v for x, y in zip(a, b)) and all(y in (x, x + v) for x, y in zip(a, b))
+    assert neg.fresh(negation=False).encode_ids([text])[0] == a
+    expected = []  # exactly the sub-words of the flagged words are moved
+    for w, flag in zip(words_of(text), negation_flags(words_of(text))):
+        ids = plain.encode_ids([w])[0]
+        expected += [i + v for i in ids] if flag else ids
+    assert b == expected
+
+
+def test_sentences_of_fields_the_teacher_did_not_score_are_only_read():
+    from pipeline.distill.data import compose_input
+    from pipeline.distill.units import units_of
+
+    text, bounds = compose_input("OpenAI accuse DeepSeek de copie", "Le texte principal dit autre chose ici.", "")
+    assert text.startswith("OpenAI accuse") and [b[0] for b in bounds] == ["title", "text"]
+    units, _, scored = units_of([text], 3, [bounds], ["text"])
+    assert units == ["OpenAI accuse DeepSeek de copie", "Le texte principal dit autre chose ici."]
+    assert scored == [False, True]
+    assert units_of([text], 3, [bounds], ["title", "lead", "text"])[2] == [True, True]
+    assert units_of([text], 3)[2] == [True, True]  # no bounds: all main text

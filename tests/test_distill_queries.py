@@ -50,6 +50,11 @@ def test_nightly_trains_a_student_and_scores_every_french_article(db):
     assert {r["run_id"] for r in rows} <= nightly_runs and result.run_id in {r["run_id"] for r in rows}
     assert [r["model_version"] for r in registry] == [config["version"]]
     assert config["teacher_id"].startswith("analysis ") and "stance:accusation" in config["teacher_id"]
+    # the nightly handed its analysis version to the classify stage: the student's teacher identity
+    assert config["teacher_version"] == result.versions["nlp"]
+    assert result.counts["student_retrained"] == 0 and result.counts["student_stale"] == 0
+    events = [json.loads(line) for line in open(result.log_path, encoding="utf-8")]
+    assert any(e["event"] == "student_model" and config["version"] in e["message"] for e in events)
     card = (settings.path("distill.model_dir") / "README.md").read_text()
     assert config["train_data_hash"] in card and "Macro-F1 against the corpus gold" in card
 

@@ -20,6 +20,7 @@ import pytest
 from pipeline.errors import QueryError
 from pipeline.report import list_queries, run_query
 from pipeline.store import open_store
+from pipeline.store.derived import refresh_derived
 
 PARIS = ZoneInfo("Europe/Paris")
 SKIP = {"missing_404", "empty_body"}
@@ -155,22 +156,22 @@ def gold_db(nightly_run, gold, tmp_path_factory):
     for g in stored:
         aid = ids[g["url"]]
         base = {"article_id": aid, "model_name": "gold", "run_id": "gold", "probs": None}
-        ann.append({**base, "task": "stance", "scope": "article", "target": "accusation", "span_start": 0,
-                    "span_end": len(g["text"]), "label": g["stance"]})
+        ann.append({**base, "task": "stance", "scope": "article", "target": "accusation", "field": "article",
+                    "span_start": 0, "span_end": len(g["text"]), "label": g["stance"]})
         for actor in ("openai", "deepseek"):
-            ann.append({**base, "task": "tone", "scope": "article", "target": actor, "span_start": 0,
-                        "span_end": len(g["text"]), "label": g[f"tone_{actor}"]})
+            ann.append({**base, "task": "tone", "scope": "article", "target": actor, "field": "article",
+                        "span_start": 0, "span_end": len(g["text"]), "label": g[f"tone_{actor}"]})
         for c in g["claims"]:
-            claims.append({"article_id": aid, "content_start": c["start"], "content_end": c["end"],
+            claims.append({"article_id": aid, "field": "text", "content_start": c["start"], "content_end": c["end"],
                            "content": c["content"], "kind": c["kind"], "cue": c["cue"], "speaker_text": c["speaker"],
                            "speaker_id": c["speaker_id"], "speaker_resolution": "name", "model": "gold", "run_id": "gold"})
-            # keyed by the claim's content span, as the analysis stage writes claim annotations
-            ann.append({**base, "task": "stance", "scope": "claim", "target": "accusation",
+            # keyed by the claim's field and content span, as the analysis stage writes claim annotations
+            ann.append({**base, "task": "stance", "scope": "claim", "target": "accusation", "field": "text",
                         "span_start": c["start"], "span_end": c["end"], "label": c["stance"]})
         for i, actor in enumerate(sorted(set(g["actors"]))):
-            mentions.append({"article_id": aid, "start_char": i, "end_char": i + 1, "text": actor, "label": "ORG",
-                             "actor_id": None if actor.startswith("person:") else actor, "link_method": "gold",
-                             "model": "gold", "run_id": "gold"})
+            mentions.append({"article_id": aid, "field": "text", "start_char": i, "end_char": i + 1, "text": actor,
+                             "label": "ORG", "actor_id": None if actor.startswith("person:") else actor,
+                             "link_method": "gold", "model": "gold", "run_id": "gold"})
     store.upsert("annotations", ann)
     store.upsert("claims", claims)
     store.upsert("mentions", mentions)
@@ -183,6 +184,7 @@ def gold_db(nightly_run, gold, tmp_path_factory):
         con.execute("UPDATE articles SET cluster_id = s.c, is_syndicated_copy = true "
                     "FROM (SELECT unnest(?) AS id, unnest(?) AS c) s WHERE articles.article_id = s.id",
                     [[a for a, _ in copies], [c for _, c in copies]])
+    refresh_derived(store)  # written behind the pipeline's back: the derived keys, days and aggregates
     store.close()
     with open_store(path, read_only=True) as ro:
         yield ro.con, stored, ids, copies

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.errors import StoreError
 from pipeline.store import open_store
-from pipeline.store.search import ensure_index, fts_extension_path, index_state, search
+from pipeline.store.search import ensure_index, fts_extension_path, index_state, load_fts, search
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,8 @@ def test_index_is_rebuilt_only_when_articles_change(nightly_run, tmp_path):
         store.con.execute("UPDATE articles SET text = text || ' Zygomorphe quasar.', extracted_at = ? "
                           "WHERE article_id = ?", [datetime.now(timezone.utc), aid])
         assert search(store.con, "zygomorphe") == []  # the stale index does not know the new word
-        assert ensure_index(store, "r")["rebuilt"] == 1
+        done = ensure_index(store, "r")
+        assert (done["rebuilt"], done["indexed"], done["removed"]) == (0, 1, 1)  # that article only, in place
         assert [h["article_id"] for h in search(store.con, "zygomorphe")] == [aid]
 
 
@@ -115,3 +116,65 @@ def test_cli_search_reads_the_snapshot(nightly_run):
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert len(rows) == 3 and {"article_id", "title", "score", "snippet", "outlet_id", "day"} <= set(rows[0])
+
+
+def _index_content(con, schema: str = "fts_main_articles") -> dict:
+    """What BM25 scores depend on, independent of the internal ids: tokens per document and field,
+    document lengths, document frequencies, collection statistics."""
+    return {
+        "tokens": sorted(con.execute(
+            f"SELECT d.name, f.field, di.term, count(*) FROM {schema}.terms t JOIN {schema}.docs d USING (docid) "
+            f"JOIN {schema}.dict di USING (termid) JOIN {schema}.fields f USING (fieldid) GROUP BY ALL").fetchall()),
+        "lengths": sorted(con.execute(f"SELECT name, len FROM {schema}.docs").fetchall()),
+        "df": sorted(con.execute(f"SELECT term, df FROM {schema}.dict").fetchall()),
+        "stats": con.execute(f"SELECT num_docs, avgdl FROM {schema}.stats").fetchall(),
+    }
+
+
+def _extension_build(path, tmp_path) -> tuple[dict, dict]:
+    """The extension's own full build over a copy of the articles, and its search results."""
+    import duckdb
+
+    from pipeline.store.search import STOPWORDS_FR
+
+    ref = duckdb.connect(str(tmp_path / "reference.duckdb"))
+    ref.execute(f"ATTACH '{path}' AS src (READ_ONLY)")
+    ref.execute("CREATE OR REPLACE TABLE articles AS SELECT * FROM src.articles")
+    ref.execute("DETACH src")
+    ref.execute("CREATE OR REPLACE TABLE sw AS SELECT unnest(?::VARCHAR[]) AS sw", [list(STOPWORDS_FR)])
+    load_fts(ref)
+    ref.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'text', stemmer = 'french', "
+                "stopwords = 'sw', strip_accents = 1, lower = 1, overwrite = 1)")
+    hits = {q: search(ref, q, limit=25) for q in QUERIES}
+    content = _index_content(ref)
+    ref.close()
+    return content, hits
+
+
+QUERIES = ("distillation sans autorisation", "mémo OpenAI Congrès", "alambic eau-de-vie cognac", "DeepSeek")
+
+
+def test_the_index_updated_in_place_is_the_extensions_full_build(nightly_run, tmp_path):
+    settings, _ = nightly_run
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(settings["store.path"], path)
+    with open_store(path) as store:
+        con = store.con
+        first = ensure_index(store, "r1", force=True)  # from scratch, as a first run or a changed stemmer does
+        assert first["rebuilt"] == 1 and first["indexed"] == first["documents"]
+        # a night's changes: one article re-extracted with new words, one deleted, one new
+        ids = [r[0] for r in con.execute("SELECT article_id FROM articles ORDER BY article_id LIMIT 2").fetchall()]
+        con.execute("UPDATE articles SET text = text || ' Alambic zygomorphe.', extracted_at = ? WHERE article_id = ?",
+                    [datetime.now(timezone.utc), ids[0]])
+        con.execute("DELETE FROM articles WHERE article_id = ?", [ids[1]])
+        store.upsert("articles", [{"article_id": "zz-new", "canonical_url": "http://x.test/n", "url": "http://x.test/n",
+                                   "outlet_id": "apc", "title": "Un alambic neuf", "text": "La distillation du cognac.",
+                                   "language": "fr", "run_id": "r2", "extracted_at": datetime.now(timezone.utc)}])
+        night = ensure_index(store, "r2")
+        assert (night["rebuilt"], night["indexed"], night["removed"]) == (0, 2, 2)
+        assert index_state(con)["update_kind"] == "incremental" and index_state(con)["updated_documents"] == 4
+        mine = _index_content(con)
+        hits = {q: search(con, q, limit=25) for q in QUERIES}
+    reference, reference_hits = _extension_build(path, tmp_path)
+    assert mine == reference
+    assert hits == reference_hits and any(h["article_id"] == "zz-new" for h in hits["alambic eau-de-vie cognac"])

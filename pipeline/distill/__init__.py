@@ -18,7 +18,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..records import Topic
-from .data import TeacherData, load_teacher_data, load_teacher_units, student_input, training_set
+from .data import (TeacherData, compose_input, load_teacher_data, load_teacher_units, teacher_unit_fields,
+                   training_set)
 from .evaluate import agreement, gold_table, load_gold
 from .infer import Student, load_student
 from .model import CARD, CONFIG, METRICS, MODEL_NAME, STANCE_LABELS, TONE_LABELS, StudentConfig, save_folder
@@ -56,7 +57,7 @@ def student_config(cfg: dict[str, Any], topic: Topic) -> StudentConfig:
                          heads=cfg["heads"], min_words=cfg["min_words"], labels=labels, sources=sources,
                          unit_labels={"sentiment": list(TONE_LABELS), "stance": list(STANCE_LABELS)},
                          unit_sources={"sentiment": ["sentiment", ""], "stance": ["stance", target]},
-                         actors=actors, min_evidence=teacher_min_evidence())
+                         actors=actors, min_evidence=teacher_min_evidence(), negation=cfg["negation"])
 
 
 def train_params(cfg: dict[str, Any]):
@@ -124,25 +125,30 @@ def measure_speed(student: Student, texts: list[str], repeat: int = 3) -> dict[s
 
 
 def train_student(store, cfg: dict[str, Any], topic: Topic, languages: list[str], model_dir: str | Path,
-                  progress: Progress | None = None) -> dict[str, Any]:
+                  progress: Progress | None = None, teacher: str | None = None) -> dict[str, Any]:
     """Train a student on the teacher's labels in ``store``, evaluate it, write the model folder.
 
+    ``teacher``: the analysis version whose labels it learns (None = the version that analysed most
+    stored articles); articles analysed by another version count for on topic only.
     Returns the training report (also written as metrics.json and the README.md model card).
     """
     from .card import render_card
+    from .retrain import current_teacher
     from .train import cross_validate, fit
 
     scfg = student_config(cfg, topic)
     params = train_params(cfg)
-    data = load_teacher_data(store, scfg.labels, scfg.sources, languages)
-    units = load_teacher_units(store, scfg.unit_labels, scfg.unit_sources, languages) \
+    teacher = teacher or current_teacher(store, languages)
+    data = load_teacher_data(store, scfg.labels, scfg.sources, languages, teacher)
+    units = load_teacher_units(store, scfg.unit_labels, scfg.unit_sources, languages, teacher) \
         if scfg.granularity == "sentence" else None
+    scfg.unit_fields = teacher_unit_fields(store, languages, teacher)
     _check_data(data, units, scfg, cfg["min_teacher_articles"])
     counts = data.counts()
     if units is not None:
         counts.update({f"sentences_{h[5:]}": int(units.labelled(h).sum()) for h in units.targets})
         counts["sentences"] = len(units)
-    report: dict[str, Any] = {"model_name": MODEL_NAME, "teacher_id": data.teacher_id(),
+    report: dict[str, Any] = {"model_name": MODEL_NAME, "teacher_id": data.teacher_id(), "teacher_version": teacher,
                               "data_hash": _data_hash(data, units), "data": counts, "cv_folds": cfg["cv_folds"],
                               "params": {k: getattr(params, k) for k in ("epochs", "batch_size", "lr", "weight_decay",
                                                                          "seed", "device", "init_vectors")}}
@@ -157,7 +163,7 @@ def train_student(store, cfg: dict[str, Any], topic: Topic, languages: list[str]
     report["parameters"] = sum(p.numel() for p in model.parameters())
     student = Student(model, scfg, tokenizer, {"version": "", "model_name": MODEL_NAME}, _cpu(),
                       cfg["predict_batch_size"] or 32, cfg["max_batch_tokens"], cfg["cpu_threads"])
-    views["student_final"] = student.probabilities(data.texts)
+    views["student_final"] = student.probabilities(data.texts, data.bounds)
     report["agreement"] = {v: agreement(data, p, scfg.labels) for v, p in views.items()}
     report["gold"] = gold_table(data, views, scfg.labels, load_gold(cfg["gold_file"])) if cfg["gold_file"] else {}
     report["speed"] = measure_speed(student, data.texts)
@@ -168,7 +174,7 @@ def train_student(store, cfg: dict[str, Any], topic: Topic, languages: list[str]
     final = Path(model_dir)
     tmp = final.with_name(final.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    meta = {"teacher_id": report["teacher_id"], "train_data_hash": report["data_hash"],
+    meta = {"teacher_id": report["teacher_id"], "teacher_version": teacher, "train_data_hash": report["data_hash"],
             "train_counts": report["data"], "trained_at": report["trained_at"], "seed": params.seed}
     report["version"] = save_folder(tmp, model, scfg, tokenizer, meta)
     report["size_bytes"] = (tmp / "model.safetensors").stat().st_size
@@ -240,9 +246,10 @@ def classify_pending(store, student: Student, run_id: str, languages: list[str],
         _register(store, student, folder, run_id)
     t0 = time.perf_counter()
     for start in range(0, len(todo), CHUNK):
-        chunk = store.query("SELECT article_id, title, text, content_sha256 FROM articles "
+        chunk = store.query("SELECT article_id, title, lead, text, content_sha256 FROM articles "
                             "WHERE article_id IN (SELECT unnest(?)) ORDER BY article_id", [todo[start:start + CHUNK]])
-        probs = student.probabilities([student_input(r["title"], r["text"]) for r in chunk])
+        inputs = [compose_input(r["title"], r["text"], r["lead"]) for r in chunk]
+        probs = student.probabilities([x[0] for x in inputs], [x[1] for x in inputs])
         now = datetime.now(timezone.utc)
         rows = []
         for i, r in enumerate(chunk):
@@ -263,25 +270,60 @@ def classify_pending(store, student: Student, run_id: str, languages: list[str],
             "articles_per_s": round(len(todo) / seconds, 1) if todo and seconds > 0 else None}
 
 
-def classify_stage(store, settings, topic: Topic, run_id: str,
-                   progress: Progress | None = None) -> tuple[dict[str, int], str]:
-    """The nightly's classify stage: train a student if none exists yet, then score pending articles.
+def classify_stage(store, settings, topic: Topic, run_id: str, progress: Progress | None = None,
+                   teacher: str | None = None, say: Callable[[str], None] | None = None) -> tuple[dict[str, int], str]:
+    """The nightly's classify stage: train a student if none exists yet, retrain it when its teacher
+    changed (``distill.retrain``), then score the articles the current student version has not scored.
 
-    Returns integer counts (for ``runs.counts``) and the student version, or ``none: <why>`` when
-    there is too little teacher data to train one yet (nothing is scored then; the run goes on).
+    ``teacher``: the analysis version the run's analysis stage used (None = the store's most common);
+    ``say`` receives one line per training decision (the run log). Returns integer counts (for
+    ``runs.counts``: student_trained, student_retrained, student_stale = its teacher changed but it was
+    kept, classified) and the student version, or ``none: <why>`` when there is too little teacher
+    data to train a first one (nothing is scored then; the run goes on).
     """
+    from .model import read_config
+    from .retrain import MODES, current_teacher, retrain_blocker, teacher_changes
+
     cfg = settings.section("distill")
+    if cfg["retrain"] not in MODES:
+        raise ModelError(f"distill.retrain = {cfg['retrain']!r} is not one of {', '.join(MODES)}.",
+                         hint='Use "when_teacher_changes" or "never".', code="E516")
+    say = say or (lambda message: None)
     languages = settings["extract.languages"]
     folder = Path(cfg["model_dir"])
-    counts = {"student_trained": 0, "classified": 0}
+    teacher = teacher or current_teacher(store, languages)
+    nightly_cfg = {**cfg, "cv_folds": cfg["nightly_cv_folds"]}
+    counts = {"student_trained": 0, "student_retrained": 0, "student_stale": 0, "classified": 0}
     if not (folder / CONFIG).is_file():
         try:
-            train_student(store, {**cfg, "cv_folds": cfg["nightly_cv_folds"]}, topic, languages, folder)
+            report = train_student(store, nightly_cfg, topic, languages, folder, teacher=teacher)
         except ModelError as exc:
             if exc.code != "E530":
                 raise
+            say(f"no student trained: {exc.message}")
             return counts, f"none: {exc.message}"
         counts["student_trained"] = 1
+        say(f"student {report['version']} trained (none in {folder}) on teacher {teacher}")
+    elif teacher:
+        old = read_config(folder)
+        changes = teacher_changes(old, teacher, teacher_min_evidence())
+        if changes:
+            why_not = "distill.retrain = never" if cfg["retrain"] == "never" else \
+                retrain_blocker(store, teacher, languages, cfg["retrain_min_share"])
+            if why_not is None:
+                try:
+                    report = train_student(store, nightly_cfg, topic, languages, folder, teacher=teacher)
+                except ModelError as exc:
+                    if exc.code != "E530":
+                        raise
+                    why_not = exc.message
+            if why_not:
+                counts["student_stale"] = 1
+                say(f"teacher changed ({'; '.join(changes)}) but student {old.get('version')} is kept: {why_not}")
+            else:
+                counts["student_trained"] = counts["student_retrained"] = 1
+                say(f"teacher changed ({'; '.join(changes)}): student {old.get('version')} retrained as "
+                    f"{report['version']}")
     student = student_from_settings(cfg)
     res = classify_pending(store, student, run_id, languages, folder, progress)
     counts["classified"] = res["articles"]
@@ -291,9 +333,12 @@ def classify_stage(store, settings, topic: Topic, run_id: str,
 def evaluate_student(store, cfg: dict[str, Any], topic: Topic, languages: list[str]) -> dict[str, Any]:
     """Teacher vs the current student on the stored articles (agreement, gold macro-F1), plus the
     held-out figures recorded when the student was trained."""
+    from .retrain import current_teacher
+
     student = student_from_settings(cfg)
-    data = load_teacher_data(store, student.cfg.labels, student.cfg.sources, languages)
-    probs = {"student_final": student.probabilities(data.texts)}
+    data = load_teacher_data(store, student.cfg.labels, student.cfg.sources, languages,
+                             current_teacher(store, languages))
+    probs = {"student_final": student.probabilities(data.texts, data.bounds)}
     report: dict[str, Any] = {"model_version": student.version, "teacher_id": data.teacher_id(),
                               "data": data.counts(), "agreement": {"student_final": agreement(data, probs["student_final"],
                                                                                               student.cfg.labels)}}

@@ -47,6 +47,8 @@ def render_card(report: dict[str, Any]) -> str:
         f"- trained: {report['trained_at']} on {facts['device']} in {facts['seconds']} s "
         f"({facts['epochs']} epochs, seed {report['params']['seed']})",
         f"- teacher: {report['teacher_id']}",
+        f"- teacher identity compared by the nightly (distill.retrain): analysis version "
+        f"`{report.get('teacher_version')}`, MIN_EVIDENCE {cfg.get('min_evidence')}",
         f"- training-data hash (sha256 of article ids, text hashes, teacher targets): `{report['data_hash']}`",
         f"- teacher-labelled data used: {data['articles']} stored articles for the on-topic head "
         f"({data['on_topic_positive']} on topic, {data['articles'] - data['on_topic_positive']} off topic); "
@@ -61,13 +63,15 @@ def render_card(report: dict[str, Any]) -> str:
          f"({data.get('sentences', 0)} teacher-labelled sentences and claims); article stance, and tone toward "
          "each company over the sentences that name it, are aggregated from them by the teacher's own rule "
          f"(pipeline/nlp/aggregate.py: opinionated sentences only, neutral unless one side clearly outweighs the "
-         f"other; MIN_EVIDENCE {cfg.get('min_evidence')}); on topic is learnt per article. Off-topic articles "
-         "get a neutral stance in proportion to p(off topic)."
+         f"other; MIN_EVIDENCE {cfg.get('min_evidence')}) over the sentences of the fields the teacher scored "
+         f"({', '.join(cfg.get('unit_fields') or [])}; the others are read for on topic only); on topic is learnt "
+         "per article. Off-topic articles get a neutral stance in proportion to p(off topic)."
          if cfg.get("granularity") == "sentence" else
          "Article granularity: every head is learnt from the teacher's article-level labels."),
         "",
         f"`{cfg['arch']}`: vocabulary {cfg['vocab_size']} WordPiece sub-words drawn from the stored articles, "
         f"dim {cfg['dim']}, hidden {cfg['hidden']}, "
+        + ("negation marking (own embedding rows for sub-words in a negation's scope), " if cfg.get("negation") else "")
         + (f"{cfg['hash_buckets']} hashed bigram buckets, pooling {cfg['pool']}" if cfg["arch"] == "bag"
            else f"{cfg['layers']} layers, {cfg['heads']} heads")
         + f", up to {cfg['max_tokens']} tokens per article; {report['parameters']:,} parameters, "

@@ -20,26 +20,47 @@ from dataclasses import dataclass, field
 import numpy as np
 
 ARTICLE_SQL = """
-SELECT a.article_id, a.url, a.outlet_id, coalesce(a.title, '') AS title, coalesce(a.text, '') AS text,
+SELECT a.article_id, a.url, a.outlet_id, coalesce(a.title, '') AS title, coalesce(a.text, '') AS text, a.lead,
        a.content_sha256, a.is_relevant, a.relevance, a.nlp_version, coalesce(a.cluster_id, a.article_id) AS cluster_id
 FROM articles a
 WHERE a.language IN (SELECT unnest(?))
 ORDER BY a.article_id
 """
 
+# The teacher's rows of the analysis version ``teacher`` (NULL = of whichever version analysed the article).
 TEACHER_SQL = """
 SELECT n.article_id, n.task, n.target, n.label, n.probs, n.model_name, n.model_version, n.model_hash, n.backend
 FROM annotations n JOIN articles a USING (article_id)
 WHERE n.scope = 'article' AND a.nlp_version IS NOT NULL
-  AND a.language IN (SELECT unnest(?))
+  AND ($teacher::VARCHAR IS NULL OR a.nlp_version = $teacher)
+  AND a.language IN (SELECT unnest($languages))
 ORDER BY n.article_id, n.task, n.target
 """
 
 
-def student_input(title: str, text: str) -> str:
-    """What the student reads: the headline, a blank line, the main text."""
-    title, text = (title or "").strip(), (text or "").strip()
-    return f"{title}\n\n{text}" if title else text
+FIELDS = ("title", "lead", "text")  # the article fields the student reads, in this order
+
+
+def compose_input(title: str | None, text: str | None,
+                  lead: str | None = None) -> tuple[str, list[tuple[str, int, int]]]:
+    """What the student reads (headline, lead, main text joined by blank lines, as the analysis joins
+    them) and the (field, start, end) of each non-empty part in it."""
+    parts, bounds, pos = [], [], 0
+    for name, value in zip(FIELDS, (title, lead, text)):
+        value = (value or "").strip()
+        if not value:
+            continue
+        if parts:
+            pos += 2
+        bounds.append((name, pos, pos + len(value)))
+        parts.append(value)
+        pos += len(value)
+    return "\n\n".join(parts), bounds
+
+
+def student_input(title: str | None, text: str | None, lead: str | None = None) -> str:
+    """What the student reads: the headline, the lead if any, the main text, blank lines between."""
+    return compose_input(title, text, lead)[0]
 
 
 @dataclass
@@ -53,6 +74,7 @@ class TeacherData:
     targets: dict[str, np.ndarray]  # head -> [n, n_labels] probabilities (on_topic: [n, 1])
     teacher_ids: list[str] = field(default_factory=list)
     analysed: np.ndarray | None = None  # bool [n]: the teacher ran its full analysis
+    bounds: list | None = None  # per text: (field, start, end) of its title, lead and main text
 
     def __len__(self) -> int:
         return len(self.article_ids)
@@ -88,7 +110,8 @@ class TeacherData:
         return TeacherData([self.article_ids[i] for i in idx], [self.texts[i] for i in idx],
                            [self.groups[i] for i in idx], [self.urls[i] for i in idx],
                            {h: t[idx] for h, t in self.targets.items()}, self.teacher_ids,
-                           None if self.analysed is None else self.analysed[idx])
+                           None if self.analysed is None else self.analysed[idx],
+                           None if self.bounds is None else [self.bounds[i] for i in idx])
 
 
 def _probs_vector(probs, label: str, labels: list[str]) -> np.ndarray:
@@ -105,8 +128,12 @@ def _probs_vector(probs, label: str, labels: list[str]) -> np.ndarray:
 
 
 def load_teacher_data(store, labels: dict[str, list[str]], sources: dict[str, list[str]],
-                      languages: list[str]) -> TeacherData:
-    """Read every stored article in ``languages`` with the teacher's labels for each head."""
+                      languages: list[str], teacher: str | None = None) -> TeacherData:
+    """Read every stored article in ``languages`` with the teacher's labels for each head.
+
+    ``teacher``: only the labels of that analysis version (articles analysed by another version
+    are then on-topic examples only); None = whichever version analysed each article.
+    """
     rows = store.query(ARTICLE_SQL, [list(languages)])
     index = {r["article_id"]: i for i, r in enumerate(rows)}
     n = len(rows)
@@ -115,7 +142,7 @@ def load_teacher_data(store, labels: dict[str, list[str]], sources: dict[str, li
     by_source = {(task, target): head for head, (task, target) in sources.items()}
     models: dict[str, set[str]] = {}
     has_rows: set[int] = set()
-    for t in store.query(TEACHER_SQL, [list(languages)]):
+    for t in store.query(TEACHER_SQL, {"teacher": teacher, "languages": list(languages)}):
         head = by_source.get((t["task"], t["target"]))
         i = index.get(t["article_id"])
         if head is None or i is None:
@@ -130,13 +157,15 @@ def load_teacher_data(store, labels: dict[str, list[str]], sources: dict[str, li
         if head.startswith("tone_") and "neutre" in labels[head]:
             implied = np.isnan(targets[head][:, 0]) & np.array([i in has_rows for i in range(n)], dtype=bool)
             targets[head][implied] = np.eye(len(labels[head]))[labels[head].index("neutre")]
-    versions = sorted({r["nlp_version"] for r in rows if r["nlp_version"]})
+    analysed = np.array([bool(r["nlp_version"]) and (teacher is None or r["nlp_version"] == teacher)
+                         for r in rows], dtype=bool)
+    versions = sorted({r["nlp_version"] for r, ok in zip(rows, analysed) if ok})
     ids = [f"analysis {', '.join(versions)}"] if versions else []
     ids += [f"{k} = {', '.join(sorted(v))}" for k, v in sorted(models.items())]
     ids.append("on_topic = articles.is_relevant (topic keyword filter)")
-    analysed = np.array([bool(r["nlp_version"]) for r in rows], dtype=bool)
-    return TeacherData([r["article_id"] for r in rows], [student_input(r["title"], r["text"]) for r in rows],
-                       [r["cluster_id"] for r in rows], [r["url"] for r in rows], targets, ids, analysed)
+    inputs = [compose_input(r["title"], r["text"], r["lead"]) for r in rows]
+    return TeacherData([r["article_id"] for r in rows], [x[0] for x in inputs], [r["cluster_id"] for r in rows],
+                       [r["url"] for r in rows], targets, ids, analysed, [x[1] for x in inputs])
 
 
 def fold_of(group: str, folds: int) -> int:
@@ -150,13 +179,29 @@ SELECT n.article_id, n.scope, n.field, n.span_start, n.span_end, n.task, n.targe
        coalesce(a.cluster_id, a.article_id) AS cluster_id
 FROM annotations n JOIN articles a USING (article_id)
 WHERE n.scope IN ('sentence', 'claim') AND a.nlp_version IS NOT NULL
-  AND a.language IN (SELECT unnest(?))
+  AND ($teacher::VARCHAR IS NULL OR a.nlp_version = $teacher)
+  AND a.language IN (SELECT unnest($languages))
 ORDER BY n.article_id, n.scope, n.field, n.span_start, n.span_end, n.task, n.target
 """
 
 
+UNIT_FIELDS_SQL = """
+SELECT DISTINCT n.field
+FROM annotations n JOIN articles a USING (article_id)
+WHERE n.scope = 'sentence' AND a.nlp_version IS NOT NULL
+  AND ($teacher::VARCHAR IS NULL OR a.nlp_version = $teacher)
+  AND a.language IN (SELECT unnest($languages))
+"""
+
+
+def teacher_unit_fields(store, languages: list[str], teacher: str | None = None) -> list[str]:
+    """The article fields whose sentences the teacher scores (and aggregates into stance and tone)."""
+    found = {r["field"] for r in store.query(UNIT_FIELDS_SQL, {"teacher": teacher, "languages": list(languages)})}
+    return [f for f in FIELDS if f in found] or ["text"]
+
+
 def load_teacher_units(store, unit_labels: dict[str, list[str]], unit_sources: dict[str, list[str]],
-                       languages: list[str]) -> TeacherData:
+                       languages: list[str], teacher: str | None = None) -> TeacherData:
     """The teacher's sentence- and claim-scope labels, one row per span of an analysed article.
 
     These are the per-sentence outputs the teacher aggregates into article stance and tone: a few
@@ -164,7 +209,7 @@ def load_teacher_units(store, unit_labels: dict[str, list[str]], unit_sources: d
     """
     by_source = {(task, target): head for head, (task, target) in unit_sources.items()}
     units: dict[tuple, dict] = {}
-    for r in store.query(UNITS_SQL, [list(languages)]):
+    for r in store.query(UNITS_SQL, {"teacher": teacher, "languages": list(languages)}):
         head = by_source.get((r["task"], r["target"]))
         if head is None:
             continue

@@ -54,8 +54,12 @@ def agreement(data: TeacherData, probs: dict[str, np.ndarray], labels: dict[str,
         if head == "on_topic":
             t, s = np.hstack([t, 1 - t]), np.hstack([s, 1 - s])
         same = np.argmax(t, 1) == np.argmax(s, 1)
+        names = ["true", "false"] if head == "on_topic" else lab
+        # Macro-F1 against the teacher's own labels: what model choices are made on (never the gold).
+        f1 = macro_f1([names[i] for i in np.argmax(t, 1)], [names[i] for i in np.argmax(s, 1)], names)
         out[head] = {"n": int(mask.sum()), "agreement": round(float(same.mean()), 4),
-                     "tv_distance": round(float(0.5 * np.abs(t - s).sum(1).mean()), 4)}
+                     "tv_distance": round(float(0.5 * np.abs(t - s).sum(1).mean()), 4),
+                     "macro_f1_vs_teacher": round(f1, 4)}
     return out
 
 

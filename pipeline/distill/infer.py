@@ -124,19 +124,23 @@ def run_network(model, cfg: StudentConfig, ids: list[list[int]], device: torch.d
 
 
 def article_probabilities(model, cfg: StudentConfig, tokenizer, texts: Sequence[str], device: torch.device,
-                          batch_size: int = 256, max_batch_tokens: int = 0, threads: int = 1) -> dict[str, np.ndarray]:
+                          batch_size: int = 256, max_batch_tokens: int = 0, threads: int = 1,
+                          bounds: Sequence | None = None) -> dict[str, np.ndarray]:
     """Every output head's probabilities for whole articles (the student's full inference path).
 
     Sentence granularity: the texts are cut into sentences once; an article's token ids are its
     sentences' ids end to end (the same ids as the whole text), the on-topic head reads them, the
     sentence heads read each long-enough sentence, and stance/tone are aggregated per article.
+    ``bounds``: per text, the (field, start, end) of its headline, lead and main text
+    (data.compose_input; None = all main text): only the sentences of the fields the teacher scored
+    (``cfg.unit_fields``) count toward stance and tone, the others are read for on topic.
     """
     from .units import article_heads, units_of
 
     if cfg.granularity != "sentence":
         return compose_stance(run_network(model, cfg, encode(tokenizer, texts), device, batch_size,
                                           max_batch_tokens, threads), cfg.labels)
-    units, owner, scored = units_of(texts, cfg.min_words)
+    units, owner, scored = units_of(texts, cfg.min_words, bounds, cfg.unit_fields)
     unit_ids = encode(tokenizer, units)
     article_ids: list[list[int]] = [[] for _ in texts]
     for ids, i in zip(unit_ids, owner):
@@ -176,16 +180,17 @@ class Student:
         """Model name recorded with every prediction."""
         return self.config["model_name"]
 
-    def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Per-head probability arrays for ``texts`` (in order)."""
+    def probabilities(self, texts: Sequence[str], bounds: Sequence | None = None) -> dict[str, np.ndarray]:
+        """Per-head probability arrays for ``texts`` (in order); ``bounds``: per text, its fields'
+        (field, start, end) from ``data.compose_input`` (None = each text is a main text)."""
         if not texts:
             return {h: np.zeros((0, len(lab)), dtype=np.float32) for h, lab in self.cfg.labels.items()}
         return article_probabilities(self.model, self.cfg, self.tokenizer, texts, self.device, self.batch_size,
-                                     self.max_batch_tokens, self.threads)
+                                     self.max_batch_tokens, self.threads, bounds)
 
-    def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+    def predict(self, texts: Sequence[str], bounds: Sequence | None = None) -> list[dict[str, Any]]:
         """One dict per text: on_topic_prob, and for each other head its label and probabilities."""
-        return records(self.probabilities(texts), self.cfg.labels)
+        return records(self.probabilities(texts, bounds), self.cfg.labels)
 
 
 def records(probs: dict[str, np.ndarray], labels: dict[str, list[str]]) -> list[dict[str, Any]]:

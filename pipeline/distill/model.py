@@ -6,6 +6,7 @@ Two architectures share one interface (``forward(ids, mask) -> {head: logits}``)
   then a small MLP (a fastText / model2vec-style student). Embeddings can start from the static
   word vectors of the spaCy model the teacher already uses (projected with PCA), so the student
   starts with a French lexicon although it only sees a few hundred teacher-labelled articles.
+  With ``negation``, sub-words in a negation's scope have their own rows (text.negation_flags).
 - ``transformer``: a compact pre-norm Transformer encoder over the same tokenizer.
 """
 
@@ -65,6 +66,12 @@ class StudentConfig:
     min_words: int = 3
     # The teacher's aggregation constant (pipeline/nlp/aggregate.py MIN_EVIDENCE) when it was trained.
     min_evidence: float = 1.0
+    # Sub-words of words in a negation's scope get their own embedding rows (text.negation_flags).
+    negation: bool = False
+    # Article fields whose sentences count toward stance and tone: those the teacher scored
+    # (data.teacher_unit_fields, set at training). Students trained before this field existed
+    # scored every sentence of their input, hence this default.
+    unit_fields: list[str] = field(default_factory=lambda: ["title", "lead", "text"])
     # Output heads -> labels; "on_topic" is a single logit (probability of being on topic).
     labels: dict[str, list[str]] = field(default_factory=lambda: {
         "on_topic": ["on_topic"], "stance": list(STANCE_LABELS),
@@ -83,6 +90,10 @@ class StudentConfig:
     def arch_dict(self) -> dict[str, Any]:
         """Every field (hashed into the version, written to config.json)."""
         return asdict(self)
+
+    def n_ids(self) -> int:
+        """Embedding rows: the vocabulary, twice with negation marking."""
+        return self.vocab_size * (2 if self.negation else 1)
 
     def network_labels(self) -> dict[str, list[str]]:
         """The network's own heads: per-article on topic plus the sentence heads, or the output heads."""
@@ -123,12 +134,12 @@ class BagStudent(nn.Module):
     def __init__(self, cfg: StudentConfig):
         super().__init__()
         self.cfg = cfg
-        self.tok = nn.Embedding(cfg.vocab_size, cfg.dim, padding_idx=PAD_ID, sparse=True)
+        self.tok = nn.Embedding(cfg.n_ids(), cfg.dim, padding_idx=PAD_ID, sparse=True)
         self.bigram = nn.Embedding(cfg.hash_buckets, cfg.dim, sparse=True) if cfg.hash_buckets else None
         self.use_mean, self.use_attn = "mean" in cfg.pool, "attn" in cfg.pool
         n_tables = 1 + (self.bigram is not None)
         if self.use_attn:
-            self.tok_score = nn.Embedding(cfg.vocab_size, 1, sparse=True)
+            self.tok_score = nn.Embedding(cfg.n_ids(), 1, sparse=True)
             self.bigram_score = nn.Embedding(cfg.hash_buckets, 1, sparse=True) if self.bigram is not None else None
         self.heads = _Heads(cfg.dim * n_tables * (self.use_mean + self.use_attn), cfg)
         nn.init.normal_(self.tok.weight, std=0.1)
@@ -183,7 +194,7 @@ class TransformerStudent(nn.Module):
     def __init__(self, cfg: StudentConfig):
         super().__init__()
         self.cfg = cfg
-        self.tok = nn.Embedding(cfg.vocab_size, cfg.dim, padding_idx=PAD_ID)
+        self.tok = nn.Embedding(cfg.n_ids(), cfg.dim, padding_idx=PAD_ID)
         self.pos = nn.Embedding(cfg.max_tokens, cfg.dim)
         layer = nn.TransformerEncoderLayer(cfg.dim, cfg.heads, dim_feedforward=cfg.dim * 4, dropout=cfg.dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
@@ -356,7 +367,7 @@ def load_folder(folder: Path) -> tuple[nn.Module, StudentConfig, Any, dict[str, 
     fields = StudentConfig.__dataclass_fields__
     cfg = StudentConfig(**{k: v for k, v in config.items() if k in fields})
     try:
-        tokenizer = FastTokenizer(Tokenizer.from_file(str(folder / TOKENIZER)), cfg.max_tokens)
+        tokenizer = FastTokenizer(Tokenizer.from_file(str(folder / TOKENIZER)), cfg.max_tokens, cfg.negation)
         state = load_file(str(folder / WEIGHTS))
         model = build_network(cfg)
         model.load_state_dict(state)

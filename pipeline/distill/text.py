@@ -71,14 +71,50 @@ def train_tokenizer(texts: list[str], vocab_size: int, max_tokens: int):
     return tok
 
 
-class FastTokenizer:
-    """Ids of texts, equal to ``tokenizer.encode(text).ids`` of the wrapped tokenizer, computed faster."""
+# French negation cues: the (up to) NEGATION_SCOPE words after one are "in its scope" ("rien ne
+# prouve que ..."): a bag of sub-words cannot otherwise tell « prouve » from « ne prouve pas ».
+NEGATORS = frozenset({"ne", "n", "aucun", "aucune", "rien", "jamais", "sans", "ni", "personne", "nullement"})
+NEGATION_SCOPE = 4
+_SCOPE_KEEP = frozenset({"'", "’", "-"})  # symbols inside a clause (elision, compound): the scope goes on
 
-    def __init__(self, hf_tokenizer, max_tokens: int):
+
+def negation_flags(words: Sequence[str]) -> list[bool]:
+    """Whether each word (``words_of`` output) is in a negation's scope; punctuation closes a scope."""
+    flags, scope = [], 0
+    for w in words:
+        if w in NEGATORS:
+            scope = NEGATION_SCOPE
+            flags.append(False)
+        elif w in _SCOPE_KEEP:
+            flags.append(False)
+        elif len(w) == 1 and not w.isalnum():
+            scope = 0
+            flags.append(False)
+        else:
+            flags.append(scope > 0)
+            scope = max(0, scope - 1)
+    return flags
+
+
+class FastTokenizer:
+    """Ids of texts, equal to ``tokenizer.encode(text).ids`` of the wrapped tokenizer, computed faster.
+
+    With ``negation``, the sub-words of words in a negation's scope get the id + vocabulary size
+    (their own embedding rows in the student); ``tokenizer.encode`` knows nothing of that, so
+    ``fresh(negation=False)`` gives the plain ids.
+    """
+
+    def __init__(self, hf_tokenizer, max_tokens: int, negation: bool = False):
         self.hf = hf_tokenizer
         self.max_tokens = max_tokens
+        self.negation = negation
         self._model = hf_tokenizer.model
         self._cache: dict[str, tuple[int, ...]] = {}
+        self._offset = hf_tokenizer.get_vocab_size() if negation else 0
+
+    def fresh(self, negation: bool | None = None) -> "FastTokenizer":
+        """The same tokenizer with an empty word cache (cold-cache measurements)."""
+        return FastTokenizer(self.hf, self.max_tokens, self.negation if negation is None else negation)
 
     def get_vocab_size(self) -> int:
         """Size of the vocabulary."""
@@ -102,12 +138,38 @@ class FastTokenizer:
 
     def encode_one(self, text: str) -> list[int]:
         """Token ids of one text, truncated to ``max_tokens``."""
+        if self.negation:
+            return self._encode_marked(text)
         out: list[int] = []
         limit = self.max_tokens
         cache = self._cache
         for word in words_of(text):
             ids = cache.get(word)
             out.extend(ids if ids is not None else self._word(word))
+            if len(out) >= limit:
+                return out[:limit]
+        return out
+
+    def _encode_marked(self, text: str) -> list[int]:
+        # negation_flags inlined (this is the hot loop): scope words get their ids shifted by the vocabulary size.
+        out: list[int] = []
+        limit, offset, cache, scope = self.max_tokens, self._offset, self._cache, 0
+        for word in words_of(text):
+            ids = cache.get(word)
+            if ids is None:
+                ids = self._word(word)
+            if word in NEGATORS:
+                scope = NEGATION_SCOPE
+                out.extend(ids)
+            elif len(word) == 1 and not word.isalnum():
+                if word not in _SCOPE_KEEP:
+                    scope = 0
+                out.extend(ids)
+            elif scope:
+                scope -= 1
+                out.extend([i + offset for i in ids])
+            else:
+                out.extend(ids)
             if len(out) >= limit:
                 return out[:limit]
         return out

@@ -92,53 +92,62 @@ def fit(data: TeacherData, cfg: StudentConfig, params: TrainParams,
     t0 = time.perf_counter()
     with deterministic(params.seed), cpu_threads(params.threads if device.type == "cpu" else 0):
         tokenizer = FastTokenizer(train_tokenizer(tokenizer_texts if tokenizer_texts is not None else data.texts,
-                                                  cfg.vocab_size, cfg.max_tokens), cfg.max_tokens)
+                                                  cfg.vocab_size, cfg.max_tokens), cfg.max_tokens, cfg.negation)
         cfg.vocab_size = tokenizer.get_vocab_size()
         ids = encode(tokenizer, data.texts)
-        model = build_network(cfg)
-        coverage = None
-        if params.init_vectors:
-            matrix, coverage = vectors_init(token_strings(tokenizer), cfg.dim, params.init_vectors, params.seed)
-            with torch.no_grad():
-                model.tok.weight.copy_(matrix)
-        model.to(device).train()
+        matrix, coverage = (vectors_init(token_strings(tokenizer), cfg.dim, params.init_vectors, params.seed)
+                            if params.init_vectors else (None, None))
         targets = {h: sharpen(torch.as_tensor(data.targets[h], dtype=torch.float32), params.temperature)
                    if h != "on_topic" else torch.as_tensor(data.targets[h], dtype=torch.float32)
                    for h in cfg.network_labels()}
-        sparse = list(model.sparse_parameters()) if hasattr(model, "sparse_parameters") else []
-        dense = [p for p in model.parameters() if all(p is not q for q in sparse)]
-        # Embedding tables get sparse gradients (only the rows a batch touches): lazy SparseAdam.
-        opts = [torch.optim.AdamW(dense, lr=params.lr, weight_decay=params.weight_decay)]
-        if sparse:
-            opts.append(torch.optim.SparseAdam(sparse, lr=params.lr))
-        gen = torch.Generator().manual_seed(params.seed)
-        lengths = [len(x) for x in ids]
-        steps = params.epochs * max(1, -(-len(ids) // params.batch_size))
-        scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: max(0.0, 1.0 - s / steps)) for o in opts]
-        losses = []
-        for epoch in range(params.epochs):
-            epoch_loss, n_batches = 0.0, 0
-            for batch in _batches(lengths, params.batch_size, gen):
-                t_ids, t_mask = pad([ids[i] for i in batch], device)
-                with autocast(device):
-                    logits = model(t_ids, t_mask)
-                loss = _loss(logits, {h: t[batch].to(device) for h, t in targets.items()})
-                for opt in opts:
-                    opt.zero_grad(set_to_none=True)
-                loss.backward()
-                for opt, sched in zip(opts, scheds):
-                    opt.step()
-                    sched.step()
-                epoch_loss += float(loss.detach())
-                n_batches += 1
-            losses.append(round(epoch_loss / max(n_batches, 1), 5))
-            if progress:
-                progress(epoch + 1, params.epochs)
-        model.eval().to("cpu")
+        model, losses = _train_network(cfg, ids, targets, matrix, params, params.seed, device, progress)
+    lengths = [len(x) for x in ids]
     facts = {"device": str(device), "seconds": round(time.perf_counter() - t0, 3), "epochs": params.epochs,
-             "steps": steps, "loss_by_epoch": losses, "vector_coverage": coverage,
+             "steps": params.epochs * max(1, -(-len(ids) // params.batch_size)),
+             "loss_by_epoch": losses, "vector_coverage": coverage,
              "tokens_mean": float(np.mean(lengths)) if lengths else 0.0}
     return model, tokenizer, facts
+
+
+def _train_network(cfg: StudentConfig, ids: list[list[int]], targets: dict[str, torch.Tensor], matrix, params,
+                   seed: int, device, progress: Callable[[int, int], None] | None) -> tuple[Any, list[float]]:
+    """One network trained on pre-tokenised ``ids`` from ``seed`` (init, dropout, batch order)."""
+    torch.manual_seed(seed)
+    model = build_network(cfg)
+    if matrix is not None:
+        with torch.no_grad():  # negated rows start as the plain sub-word's vector
+            model.tok.weight.copy_(matrix.repeat(model.tok.weight.shape[0] // matrix.shape[0], 1))
+    model.to(device).train()
+    sparse = list(model.sparse_parameters()) if hasattr(model, "sparse_parameters") else []
+    dense = [p for p in model.parameters() if all(p is not q for q in sparse)]
+    # Embedding tables get sparse gradients (only the rows a batch touches): lazy SparseAdam.
+    opts = [torch.optim.AdamW(dense, lr=params.lr, weight_decay=params.weight_decay)]
+    if sparse:
+        opts.append(torch.optim.SparseAdam(sparse, lr=params.lr))
+    gen = torch.Generator().manual_seed(seed)
+    lengths = [len(x) for x in ids]
+    steps = params.epochs * max(1, -(-len(ids) // params.batch_size))
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda s: max(0.0, 1.0 - s / steps)) for o in opts]
+    losses = []
+    for epoch in range(params.epochs):
+        epoch_loss, n_batches = 0.0, 0
+        for batch in _batches(lengths, params.batch_size, gen):
+            t_ids, t_mask = pad([ids[i] for i in batch], device)
+            with autocast(device):
+                logits = model(t_ids, t_mask)
+            loss = _loss(logits, {h: t[batch].to(device) for h, t in targets.items()})
+            for opt in opts:
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for opt, sched in zip(opts, scheds):
+                opt.step()
+                sched.step()
+            epoch_loss += float(loss.detach())
+            n_batches += 1
+        losses.append(round(epoch_loss / max(n_batches, 1), 5))
+        if progress:
+            progress(epoch + 1, params.epochs)
+    return model.eval().to("cpu"), losses
 
 
 def cross_validate(articles: TeacherData, units: TeacherData | None, cfg: StudentConfig, params: TrainParams,
@@ -166,7 +175,8 @@ def cross_validate(articles: TeacherData, units: TeacherData | None, cfg: Studen
                                   tokenizer_texts=[articles.texts[i] for i in train])
         model.to(device)
         probs = article_probabilities(model, fold_cfg, tokenizer, [articles.texts[i] for i in test], device,
-                                      threads=params.threads)
+                                      threads=params.threads,
+                                      bounds=None if articles.bounds is None else [articles.bounds[i] for i in test])
         for h, p in probs.items():
             out[h][test] = p
         if units is not None:

@@ -58,16 +58,20 @@ def mention_pattern(aliases: tuple[str, ...]) -> re.Pattern:
     return re.compile(r"(?<!\w)(?:" + alt + r")(?!\w)")
 
 
-def units_of(texts: Sequence[str], min_words: int) -> tuple[list[str], list[int], list[bool]]:
-    """Every sentence of every text, its owner index, and whether it is long enough to be scored."""
+def units_of(texts: Sequence[str], min_words: int, bounds: Sequence | None = None,
+             fields: Sequence[str] | None = None) -> tuple[list[str], list[int], list[bool]]:
+    """Every sentence of every text, its owner index, and whether it is scored: long enough and, when
+    ``bounds`` (per text: (field, start, end) parts, data.compose_input) and ``fields`` are given,
+    in one of those fields (the others are read for on topic, not scored)."""
     units, owner, scored = [], [], []
     alpha = re.compile(r"[^\W\d_]+")
     for i, text in enumerate(texts):
+        skip = [(a, b) for name, a, b in bounds[i] if name not in fields] if bounds is not None and fields else []
         for a, b in split_units(text, 0):
             unit = text[a:b]
             units.append(unit)
             owner.append(i)
-            scored.append(len(alpha.findall(unit)) >= min_words)
+            scored.append(not any(s <= a < e for s, e in skip) and len(alpha.findall(unit)) >= min_words)
     return units, owner, scored
 
 

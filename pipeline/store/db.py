@@ -66,7 +66,7 @@ class Store:
         self.con.execute("COMMIT")
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations, each in its own transaction; return the names applied."""
+        """Apply pending migrations, each in its own transaction, then refresh derived data; return the names applied."""
         self.con.execute(MIGRATIONS_TABLE)
         done = {
             v: c for v, c in self.con.execute("SELECT version, checksum FROM schema_migrations").fetchall()
@@ -90,6 +90,11 @@ class Store:
                 )
             applied.append(name)
         self._schemas.clear()
+        if applied:
+            # A new schema may add derived columns or tables: fill them for the rows already there.
+            from .derived import refresh_derived
+
+            refresh_derived(self)
         return applied
 
     # -- writes ------------------------------------------------------------------------------

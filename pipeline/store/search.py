@@ -2,11 +2,13 @@
 
 The extension ships as a Python wheel (``duckdb-extension-fts``) and is loaded from its file, so
 nothing is downloaded at run time. The index lives in the database (schema ``fts_main_articles``)
-and therefore in the published snapshot; the nightly run rebuilds it when articles changed.
+and therefore in the published snapshot; the nightly run brings it up to date when articles
+changed, indexing only the new and re-extracted ones (``ensure_index``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from datetime import datetime, timezone
@@ -16,6 +18,7 @@ from typing import Any
 from ..errors import StoreError
 
 INDEX = "articles"
+_FTS = f"fts_main_{INDEX}"
 STEMMER = "french"
 # Words too common to help ranking. The tokenizer lower-cases, strips accents and splits on
 # anything but a-z, so elided forms (l', d', qu') become one-letter tokens listed here too.
@@ -81,27 +84,126 @@ def _index_exists(con) -> bool:
                             [f"fts_main_{INDEX}"]).fetchone()[0])
 
 
+def _config() -> str:
+    """What the index's tokens depend on besides the articles: a change forces a full build."""
+    import duckdb
+
+    text = f"{STEMMER}|{_SEP.join(STOPWORDS_FR)}|strip_accents|lower|duckdb {duckdb.__version__}|{fts_extension_path()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def ensure_index(store, run_id: str = "", force: bool = False) -> dict[str, Any]:
-    """Rebuild the BM25 index if articles changed since it was built; return what was done."""
+    """Bring the BM25 index up to date with the articles; return what was done.
+
+    DuckDB's ``create_fts_index`` can only build from scratch, and its builder updates every term
+    row in place (minutes for 100,000 articles). The extension still creates the index schema, its
+    tokenizer and BM25 macros (over an empty stand-in table); the rows of its tables (``docs``,
+    ``terms``, ``dict`` with document frequencies, ``stats``) are then maintained here with set-based
+    SQL: only new, re-extracted and deleted articles are tokenised or removed, with the extension's
+    own tokenizer, stemmer and stop words, so ``match_bm25`` scores exactly as after a full build.
+    """
     con = store.con
-    fingerprint = index_fingerprint(con)
+    fingerprint, config = index_fingerprint(con), _config()
     state = index_state(con)
-    if not force and state and state["fingerprint"] == fingerprint and _index_exists(con):
-        return {"rebuilt": 0, "documents": state["documents"], "seconds": 0.0}
+    fresh = state and state.get("config") == config and _index_exists(con) and _has_stamps(con)
+    if not force and fresh and state["fingerprint"] == fingerprint:
+        return {"rebuilt": 0, "indexed": 0, "removed": 0, "documents": state["documents"], "seconds": 0.0}
     load_fts(con)
     con.execute("SET enable_progress_bar = false")  # a long build must not draw on cron's stdout
     started = time.perf_counter()
+    full = force or not fresh
+    if full:
+        _create_empty_index(con)
+    with store.transaction():
+        counts = _update_index(con)
+        seconds = time.perf_counter() - started
+        docs = con.execute(f"SELECT count(*) FROM {_FTS}.docs").fetchone()[0]
+        terms = con.execute(f"SELECT count(*) FROM {_FTS}.dict").fetchone()[0]
+        store.upsert("search_index", [{"name": INDEX, "fingerprint": fingerprint, "documents": docs, "terms": terms,
+                                       "stemmer": STEMMER, "built_at": datetime.now(timezone.utc),
+                                       "build_seconds": seconds, "run_id": run_id or None, "config": config,
+                                       "update_kind": "full" if full else "incremental",
+                                       "updated_documents": counts["indexed"] + counts["removed"]}])
+    return {"rebuilt": int(full), **counts, "documents": docs, "terms": terms, "seconds": round(seconds, 3)}
+
+
+def _has_stamps(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = ? AND table_name = 'docs' "
+                            "AND column_name = 'stamp'", [_FTS]).fetchone()[0])
+
+
+def _create_empty_index(con) -> None:
+    """The extension's index schema over no document: its tables, stop words, tokenizer and macros."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE veille_stopwords_fr AS SELECT {_SPLIT} AS sw", [_SEP.join(STOPWORDS_FR)])
-    # create_fts_index runs its own statements: it must not run inside our transaction.
-    con.execute(f"PRAGMA create_fts_index('{INDEX}', 'article_id', 'title', 'text', stemmer = '{STEMMER}', "
-                "stopwords = 'veille_stopwords_fr', strip_accents = 1, lower = 1, overwrite = 1)")
-    seconds = time.perf_counter() - started
-    docs = con.execute(f"SELECT count(*) FROM fts_main_{INDEX}.docs").fetchone()[0]
-    terms = con.execute(f"SELECT count(*) FROM fts_main_{INDEX}.dict").fetchone()[0]
-    store.upsert("search_index", [{"name": INDEX, "fingerprint": fingerprint, "documents": docs, "terms": terms,
-                                   "stemmer": STEMMER, "built_at": datetime.now(timezone.utc),
-                                   "build_seconds": seconds, "run_id": run_id or None}])
-    return {"rebuilt": 1, "documents": docs, "terms": terms, "seconds": round(seconds, 3)}
+    # A temporary table shadows articles while the pragma runs: it indexes nothing, and the index
+    # schema is still fts_main_articles in the database (create_fts_index runs its own statements:
+    # it must not run inside a transaction of ours).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {INDEX} AS SELECT article_id, title, text FROM main.{INDEX} LIMIT 0")
+    try:
+        con.execute(f"PRAGMA create_fts_index('{INDEX}', 'article_id', 'title', 'text', stemmer = '{STEMMER}', "
+                    "stopwords = 'veille_stopwords_fr', strip_accents = 1, lower = 1, overwrite = 1)")
+    finally:
+        con.execute(f"DROP TABLE temp.main.{INDEX}")
+    # When each document was indexed: the article's extracted_at then (match_bm25 ignores it).
+    con.execute(f"ALTER TABLE {_FTS}.docs ADD COLUMN stamp TIMESTAMPTZ")
+    for table in ("docs", "terms", "dict"):  # empty already, unless the pragma indexed the real table
+        con.execute(f"DELETE FROM {_FTS}.{table}")
+
+
+def _update_index(con) -> dict[str, int]:
+    """(Re)index the articles that are new or re-extracted, drop the deleted; recompute the stats."""
+    f = _FTS
+    # Keys first (rows written without the column default, e.g. bulk loads; the store's refresh
+    # does the same).
+    con.execute("UPDATE articles SET article_key = nextval('article_key_seq') WHERE article_key IS NULL")
+    # docid is the article's integer key; a document is stale when its article is gone or was
+    # extracted again since it was indexed.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE veille_fts_todo AS
+        SELECT a.article_key AS docid, a.article_id AS name, a.extracted_at AS stamp
+        FROM articles a LEFT JOIN {f}.docs d ON d.docid = a.article_key
+        WHERE d.docid IS NULL OR d.stamp IS DISTINCT FROM a.extracted_at OR d.name <> a.article_id""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE veille_fts_gone AS
+        SELECT d.docid FROM {f}.docs d LEFT JOIN articles a ON a.article_key = d.docid
+        WHERE a.article_key IS NULL OR d.stamp IS DISTINCT FROM a.extracted_at OR d.name <> a.article_id""")
+    removed = con.execute("SELECT count(*) FROM veille_fts_gone").fetchone()[0]
+    if removed:
+        con.execute(f"""UPDATE {f}.dict SET df = dict.df - g.n
+            FROM (SELECT termid, count(DISTINCT docid) AS n FROM {f}.terms
+                  WHERE docid IN (SELECT docid FROM veille_fts_gone) GROUP BY termid) g
+            WHERE dict.termid = g.termid""")
+        con.execute(f"DELETE FROM {f}.terms WHERE docid IN (SELECT docid FROM veille_fts_gone)")
+        con.execute(f"DELETE FROM {f}.docs WHERE docid IN (SELECT docid FROM veille_fts_gone)")
+        con.execute(f"DELETE FROM {f}.dict WHERE df = 0")
+    indexed = con.execute("SELECT count(*) FROM veille_fts_todo").fetchone()[0]
+    if indexed:
+        # The extension's own tokenizer, stop words and stemmer, as create_fts_index applies them.
+        fields = " UNION ALL ".join(
+            f"SELECT unnest({f}.tokenize(a.{col})) AS w, a.article_key AS docid, "
+            f"(SELECT fieldid FROM {f}.fields WHERE field = '{col}') AS fieldid "
+            f"FROM articles a WHERE a.article_key IN (SELECT docid FROM veille_fts_todo)"
+            for col in ("title", "text"))
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE veille_fts_new AS
+            SELECT stem(w, '{STEMMER}') AS term, docid, fieldid FROM ({fields})
+            WHERE w IS NOT NULL AND len(w) > 0 AND w NOT IN (SELECT sw FROM {f}.stopwords)""")
+        con.execute(f"""INSERT INTO {f}.dict
+            SELECT (SELECT coalesce(max(termid), -1) FROM {f}.dict) + row_number() OVER (ORDER BY term), term, 0
+            FROM (SELECT DISTINCT term FROM veille_fts_new WHERE term NOT IN (SELECT term FROM {f}.dict))""")
+        con.execute(f"""UPDATE {f}.dict SET df = dict.df + c.n
+            FROM (SELECT term, count(DISTINCT docid) AS n FROM veille_fts_new GROUP BY term) c
+            WHERE dict.term = c.term""")
+        con.execute(f"""INSERT INTO {f}.terms (docid, fieldid, termid)
+            SELECT n.docid, n.fieldid, d.termid FROM veille_fts_new n JOIN {f}.dict d USING (term)
+            ORDER BY n.docid""")
+        con.execute(f"""INSERT INTO {f}.docs (docid, name, len, stamp)
+            SELECT t.docid, t.name, coalesce(c.n, 0), t.stamp
+            FROM veille_fts_todo t LEFT JOIN (SELECT docid, count(*) AS n FROM veille_fts_new GROUP BY docid) c
+                 USING (docid)""")
+        con.execute("DROP TABLE veille_fts_new")
+    con.execute(f"DELETE FROM {f}.stats")
+    con.execute(f"INSERT INTO {f}.stats SELECT count(docid), sum(len) / count(len) FROM {f}.docs")
+    con.execute("DROP TABLE veille_fts_todo")
+    con.execute("DROP TABLE veille_fts_gone")
+    return {"indexed": int(indexed), "removed": int(removed)}
 
 
 def search(con, text: str, limit: int = 10, outlet: str | None = None, on_topic: bool | None = None,
