@@ -6,6 +6,7 @@ import gzip
 import time
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -66,7 +67,17 @@ def load_faults(path: Path) -> dict[str, Fault]:
             out[url] = Fault(**raw)
         except TypeError as exc:
             raise ConfigError(f"Fault for {url} in {path}: {exc}.", code="E132") from None
+        if kind == "gzip_bomb":
+            # Compressed here, once: compressing at request time took long enough on a loaded machine
+            # for the client's read timeout to fire before the bomb was even sent.
+            gzip_bomb(out[url].size or 200_000_000)
     return out
+
+
+@lru_cache(maxsize=4)
+def gzip_bomb(size: int) -> bytes:
+    """``size`` zero bytes, gzip-compressed (about a thousandth of the size on the wire)."""
+    return gzip.compress(b"\0" * size, compresslevel=9)
 
 
 def apply_fault(handler, fault: Fault, head: bool) -> bool:
@@ -112,8 +123,7 @@ def apply_fault(handler, fault: Fault, head: bool) -> bool:
         handler.close_connection = True
         handler.connection.close()
     elif kind == "gzip_bomb":
-        raw = b"\0" * (fault.size or 200_000_000)
-        body = gzip.compress(raw, compresslevel=9)
+        body = gzip_bomb(fault.size or 200_000_000)
         handler._send(200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, body, head)
     elif kind == "huge":
         size = fault.size or 20_000_000
