@@ -66,3 +66,20 @@ def test_every_table_has_a_primary_key(tmp_path):
 def test_read_only_missing_db_is_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="No database"):
         open_store(tmp_path / "absent.duckdb", read_only=True)
+
+
+def test_a_process_killed_right_after_migrating_leaves_a_database_that_opens(tmp_path):
+    # kill -9 before any checkpoint: the next open replays the WAL (DuckDB failed on the migrations' DDL).
+    import subprocess
+    import sys
+
+    path = tmp_path / "killed.duckdb"
+    code = ("import os, sys\nfrom datetime import datetime, timezone\nfrom pipeline.store import open_store\n"
+            "s = open_store(sys.argv[1])\n"
+            "s.upsert('articles', [{'article_id': 'a1', 'canonical_url': 'u', 'url': 'u', 'outlet_id': 'o',"
+            " 'run_id': 'r', 'extracted_at': datetime.now(timezone.utc), 'text': 'x'}])\n"
+            "os.kill(os.getpid(), 9)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    with open_store(path) as store:
+        assert store.query("SELECT article_id, article_key FROM articles") == [{"article_id": "a1", "article_key": 1}]

@@ -95,6 +95,10 @@ class Store:
             from .derived import refresh_derived
 
             refresh_derived(self)
+            # Make the new schema durable in the database file now. DuckDB 1.5.5 cannot replay a WAL
+            # holding `ADD COLUMN ... DEFAULT nextval(...)` (migration 0007): a run killed before its
+            # first checkpoint left a database that would not open ("Failure while replaying WAL").
+            self.con.execute("CHECKPOINT")
         return applied
 
     # -- writes ------------------------------------------------------------------------------
