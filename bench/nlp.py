@@ -2,7 +2,8 @@
 rows it stores) against plain ``nlp.pipe`` of fr_core_news_md on the same texts in the same run,
 with n_process 1 and 2; sentences/s of the sentiment and stance scorers per backend; peak memory.
 
-Texts: the corpus gold articles (corpus/gold/articles.jsonl). Each measurement runs in its own
+Texts: the corpus gold articles (corpus/gold/articles.jsonl), each as the nightly analyses it: title,
+lead and body composed into one document, rows localised to their field. Each measurement runs in its own
 subprocess so that its peak RSS (own + children) is its own; within it, a short untimed warm-up,
 then one timed pass. Overhead target: full stage <= 15 % slower than the plain model.
 
@@ -27,10 +28,17 @@ sys.path.insert(0, str(ROOT))
 GOLD = ROOT / "corpus" / "gold" / "articles.jsonl"
 
 
-def texts(limit: int) -> list[str]:
+def documents(limit: int) -> list[tuple[str, dict]]:
+    """What the nightly analyses per article: title, lead and body as one document, with field bounds."""
+    from pipeline.nlp.fields import compose
+
     rows = [json.loads(x) for x in GOLD.read_text("utf-8").splitlines() if x.strip()]
-    out = [r["text"] for r in rows if r.get("text")]
+    out = [compose(r.get("title") or "", r.get("lead") or "", r["text"]) for r in rows if r.get("text")]
     return out[:limit] if limit else out
+
+
+def texts(limit: int) -> list[str]:
+    return [text for text, _ in documents(limit)]
 
 
 def peak_mb() -> float:
@@ -48,7 +56,8 @@ def run_pipe(kind: str, n_process: int, limit: int, bundled_dir: str) -> dict:
     """One timed pass of plain fr_core_news_md ('base') or the full analysis ('full')."""
     import spacy
 
-    data = texts(limit)
+    docs_in = documents(limit)
+    data = [text for text, _ in docs_in]
     if kind == "base":
         nlp = spacy.load("fr_core_news_md")
     else:
@@ -58,15 +67,18 @@ def run_pipe(kind: str, n_process: int, limit: int, bundled_dir: str) -> dict:
         nlp = build_nlp("fr_core_news_md", load_topic("openai_deepseek"),
                         {"backend": "bundled", "bundled_dir": bundled_dir})
     list(nlp.pipe(data[:3]))  # warm-up: lazy loads, first-call allocations
+    from pipeline.nlp.fields import localise
     from pipeline.nlp.rows import annotation_rows, claim_rows, mention_rows
 
     start = time.perf_counter()
     cpu = time.process_time()
     n_words, n_rows = 0, 0
-    for doc in nlp.pipe(data, batch_size=16, n_process=n_process):
+    for (_, bounds), doc in zip(docs_in, nlp.pipe(data, batch_size=16, n_process=n_process)):
         n_words += words([doc])
-        if kind == "full":  # the stage's work includes turning docs into table rows
-            n_rows += len(mention_rows(doc)) + len(claim_rows(doc)) + len(annotation_rows(doc))
+        if kind == "full":  # the stage's work includes turning docs into table rows, per field
+            n_rows += (len(localise(mention_rows(doc), bounds, "mentions"))
+                       + len(localise(claim_rows(doc), bounds, "claims"))
+                       + len(localise(annotation_rows(doc), bounds, "annotations")))
     wall = time.perf_counter() - start
     return {"kind": kind, "n_process": n_process, "texts": len(data), "words": n_words, "seconds": round(wall, 2),
             "words_per_s": round(n_words / wall, 1), "parent_cpu_s": round(time.process_time() - cpu, 2),

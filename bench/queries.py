@@ -9,13 +9,13 @@ migrated columns, types and defaults but, unless --keys, not the primary-key ind
 never use them; filling them through the indexes takes minutes). The derived query data (article
 keys, days, aggregates) is then filled by pipeline.store.derived.refresh_derived, the function the
 nightly run calls, and timed. Every query in queries/ runs with its default parameters (plus a few
-filtered variants): one warm-up, then the median of 5. Target: < 1 s each. With --compare DIR the
-queries of DIR (bench/queries_before: the library before issue 7) are timed beside them on the same
-database. It also times the full-text index on 100,000 articles made of real corpus text: a full
+filtered variants): one warm-up, then the median of 5. Target: < 1 s each. With --compare REV the
+queries of that git revision (BEFORE_ISSUE_7: the library before the derived data) are timed beside
+them on the same database (a folder of .sql files works too). It also times the full-text index on 100,000 articles made of real corpus text: a full
 build, an incremental update after a night's worth of changes, and searches.
 
 Usage: python bench/queries.py [--articles 1000000] [--fts 100000] [--fts-extension 20000]
-                               [--keep PATH [--reuse]] [--compare bench/queries_before] [--only q1,q2]
+                               [--keep PATH [--reuse]] [--compare a7d0f9e] [--only q1,q2]
 JSON to bench/results/queries.json, table on stdout.
 """
 
@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -144,6 +145,12 @@ def _schema_without_keys(store, folder: Path) -> None:
             "SELECT table_name, column_name, column_default FROM duckdb_columns() "
             "WHERE database_name = 's' AND schema_name = 'main' AND column_default IS NOT NULL").fetchall():
         store.con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT {default}')
+    # The migrations' macros (local_day_slots, local_day), as DuckDB stored their definitions.
+    for name, kind, params, body in store.con.execute(
+            "SELECT function_name, function_type, parameters, macro_definition FROM duckdb_functions() "
+            "WHERE database_name = 's' AND schema_name = 'main' AND function_type IN ('macro', 'table_macro')").fetchall():
+        table = "TABLE " if kind == "table_macro" else ""
+        store.con.execute(f'CREATE MACRO "{name}"({", ".join(params)}) AS {table}{body}')
     store.con.execute("DETACH s")
 
 
@@ -190,6 +197,33 @@ def _time(con, run_query, name: str, params: dict, configured: str, repeat: int)
     # cpu_s: CPU time of all DuckDB threads, which other processes' load does not inflate
     return {"rows": len(rows), "median_s": round(statistics.median(times), 4), "max_s": round(max(times), 4),
             "cpu_s": round(statistics.median(cpu), 4)}
+
+
+# The commit whose queries/ is the library before issue 7 (joins on article_id, everything recomputed
+# from the base tables): what the rewritten queries are timed against and must give the rows of.
+BEFORE_ISSUE_7 = "a7d0f9e"
+
+
+def queries_at(rev: str, dest: Path) -> Path:
+    """``queries/`` as it was at git revision ``rev``, written under ``dest``; a folder is returned as is."""
+    if Path(rev).is_dir():
+        return Path(rev)
+    out = dest / f"queries-{rev}"
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        names = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", rev, "queries/"],
+                               capture_output=True, text=True)
+    except OSError as exc:  # no git at all
+        raise LookupError(f"cannot read git revision {rev!r}: {exc}") from exc
+    if names.returncode or not names.stdout.strip():
+        raise LookupError(f"git revision {rev!r} with a queries/ folder is not in this clone "
+                          f"(a shallow clone? fetch more history): {names.stderr.strip()}")
+    for name in names.stdout.split():
+        if name.endswith(".sql"):
+            text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{name}"], capture_output=True,
+                                  text=True, check=True).stdout
+            (out / Path(name).name).write_text(text, "utf-8")
+    return out
 
 
 def time_queries(path: Path, repeat: int = 5, compare: Path | None = None, only: set[str] | None = None) -> list[dict]:
@@ -321,7 +355,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the synthetic database at this path")
     parser.add_argument("--reuse", action="store_true", help="with --keep: time the database there if it exists")
     parser.add_argument("--keys", action="store_true", help="generate through the migrated schema with its primary keys (slower)")
-    parser.add_argument("--compare", type=Path, help="also time this folder's queries (e.g. bench/queries_before)")
+    parser.add_argument("--compare", metavar="REV", help="also time the queries of this git revision "
+                        f"(e.g. {BEFORE_ISSUE_7}, the library before issue 7) or of this folder")
     parser.add_argument("--only", help="comma-separated query names")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "queries.json")
@@ -345,7 +380,8 @@ def main() -> None:
             gen_s = round(time.perf_counter() - started, 1)
             print(f"Generated in {gen_s:.1f} s ({path.stat().st_size / 1e9:.2f} GB). Timing queries ...", flush=True)
         only = set(args.only.split(",")) if args.only else None
-        queries = time_queries(path, args.repeat, args.compare, only)
+        compare = queries_at(args.compare, Path(tmp)) if args.compare else None
+        queries = time_queries(path, args.repeat, compare, only)
         if args.fts:
             fts = fts_bench(Path(tmp), args.fts, args.fts_extension)
         else:  # keep the last measured figures, saying so

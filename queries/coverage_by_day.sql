@@ -10,18 +10,11 @@
 --   on_topic_per_1000 (on-topic that day per 1,000 articles of the outlet over the whole window),
 --   outlet_articles (the outlet's articles over the whole window)
 WITH z AS (
-    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
-    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
-    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
-    -- a million timestamps with ICU would cost about a second.
-    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
-    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
-                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
-    WHERE $tz <> 'Europe/Paris'
+    -- local days in $tz (macros of migration 0012; Europe/Paris is articles.published_day)
+    SELECT * FROM local_day_slots($tz)
 ), a AS (
     SELECT a.outlet_id, a.is_relevant, coalesce(a.is_syndicated_copy, false) AS is_copy,
-           CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
-                ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END AS day
+           local_day(a.published_at, a.published_day, $tz, z.s0, z.days) AS day
     FROM articles a, z
     WHERE a.published_at IS NOT NULL AND a.language = 'fr'
       AND ($outlet IS NULL OR a.outlet_id = $outlet)

@@ -17,17 +17,10 @@
 --   nothing were broken), last_run_id, last_run_items, last_run_failed, last_run_failure_rate,
 --   earlier_failure_rate, top_failure_reason, source_errors (feeds/sitemaps failing in the latest nightly run)
 WITH z AS (
-    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
-    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
-    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
-    -- a million timestamps with ICU would cost about a second.
-    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
-    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
-                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
-    WHERE $tz <> 'Europe/Paris'
+    -- local days in $tz (macros of migration 0012; Europe/Paris is articles.published_day)
+    SELECT * FROM local_day_slots($tz)
 ), day_counts AS (
-    SELECT a.outlet_id, CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
-                             ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END AS day,
+    SELECT a.outlet_id, local_day(a.published_at, a.published_day, $tz, z.s0, z.days) AS day,
            count(*) AS n
     FROM articles a, z
     WHERE a.published_at IS NOT NULL

@@ -20,14 +20,8 @@ WITH v AS (
                     (SELECT min(model_version) FROM predictions
                      WHERE predicted_at = (SELECT max(predicted_at) FROM predictions))) AS model_version
 ), z AS (
-    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
-    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
-    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
-    -- a million timestamps with ICU would cost about a second.
-    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
-    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
-                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
-    WHERE $tz <> 'Europe/Paris'
+    -- local days in $tz (macros of migration 0012; Europe/Paris is articles.published_day)
+    SELECT * FROM local_day_slots($tz)
 ), src AS (
     -- The articles with the latest version's prediction: student_facts, one row per article kept by
     -- the store (no join of a million articles to a million predictions) ...
@@ -42,8 +36,7 @@ WITH v AS (
     LEFT JOIN predictions p ON p.article_key = a.article_key AND p.model_version = $model_version
     WHERE $model_version IS NOT NULL AND a.language = 'fr'
 ), a AS (
-    SELECT a.outlet_id, a.is_relevant, a.is_copy, a.on_topic_prob, CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
-                    ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END AS day
+    SELECT a.outlet_id, a.is_relevant, a.is_copy, a.on_topic_prob, local_day(a.published_at, a.published_day, $tz, z.s0, z.days) AS day
     FROM src a, z
     WHERE a.published_at IS NOT NULL
       AND ($outlet IS NULL OR a.outlet_id = $outlet)

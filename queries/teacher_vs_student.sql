@@ -18,14 +18,8 @@ WITH v AS (
                     (SELECT min(model_version) FROM predictions
                      WHERE predicted_at = (SELECT max(predicted_at) FROM predictions))) AS model_version
 ), z AS (
-    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
-    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
-    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
-    -- a million timestamps with ICU would cost about a second.
-    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
-    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
-                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
-    WHERE $tz <> 'Europe/Paris'
+    -- local days in $tz (macros of migration 0012; Europe/Paris is articles.published_day)
+    SELECT * FROM local_day_slots($tz)
 ), src AS (
     -- Each article once with the latest version's prediction and the teacher's article labels toward
     -- the accusation, openai and deepseek: student_facts, kept by the store (no joins) ...
@@ -48,8 +42,7 @@ WITH v AS (
     WHERE NOT ($model_version IS NULL AND $target = 'accusation') AND a.language = 'fr'
       AND ($include_copies OR NOT coalesce(a.is_syndicated_copy, false))
 ), ap AS MATERIALIZED (
-    SELECT CAST(date_trunc($period, CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
-                                         ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END) AS DATE) AS period_start,
+    SELECT CAST(date_trunc($period, local_day(a.published_at, a.published_day, $tz, z.s0, z.days)) AS DATE) AS period_start,
            a.is_relevant, a.scored, coalesce(a.on_topic_prob >= $threshold, false) AS student_on,
            a.stance, a.tone_openai, a.tone_deepseek,
            a.t_stance IS NOT NULL AS t_has_stance, a.t_stance,

@@ -10,19 +10,12 @@
 -- columns: period_start, actor_id, labels (annotations counted), negatif, neutre, positif,
 --   share_negatif, share_neutre, share_positif, net_tone ((positif - négatif) / labels, from -1 to 1)
 WITH z AS (
-    -- Local days: articles.published_day is the day in Europe/Paris, kept by the store. For another
-    -- zone, the day of each 15-minute slot of the covered period is converted once and looked up by
-    -- position (zones change offset on quarter-hour boundaries, so this is exact): converting each of
-    -- a million timestamps with ICU would cost about a second.
-    SELECT min(s) AS s0, list(CAST(timezone($tz, make_timestamptz(s * 900000000)) AS DATE) ORDER BY s) AS days
-    FROM (SELECT unnest(range(epoch_us(min(published_at)) // 900000000,
-                              epoch_us(max(published_at)) // 900000000 + 1)) AS s FROM articles)
-    WHERE $tz <> 'Europe/Paris'
+    -- local days in $tz (macros of migration 0012; Europe/Paris is articles.published_day)
+    SELECT * FROM local_day_slots($tz)
 ), a AS (
     -- the articles' local day, computed before the join so that only the day travels through it
     SELECT a.article_key,
-           CASE WHEN $tz = 'Europe/Paris' THEN a.published_day
-                ELSE z.days[epoch_us(a.published_at) // 900000000 - z.s0 + 1] END AS day
+           local_day(a.published_at, a.published_day, $tz, z.s0, z.days) AS day
     FROM articles a, z
     WHERE a.published_at IS NOT NULL  -- the undated are in no period
       AND (NOT $on_topic_only OR a.is_relevant)
