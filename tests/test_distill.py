@@ -277,3 +277,73 @@ def test_sentences_of_fields_the_teacher_did_not_score_are_only_read():
     assert scored == [False, True]
     assert units_of([text], 3, [bounds], ["title", "lead", "text"])[2] == [True, True]
     assert units_of([text], 3)[2] == [True, True]  # no bounds: all main text
+
+
+def test_aggregation_heads_learn_the_teachers_article_labels_from_held_out_outputs(teacher_db, tmp_path):
+    # A teacher whose article stance is not the a-priori rule (like the real one, whose learnt heads
+    # read the framing): the margin of its mean sentence probabilities, cut at its terciles.
+    tmp, _ = teacher_db
+    shutil.copy(tmp / "veille.duckdb", tmp_path / "veille.duckdb")
+    settings = tiny_settings(tmp_path, "distill.cv_folds=3", "distill.epochs=6", "distill.dim=64", "distill.hidden=128",
+                             "distill.vocab_size=4000")
+    with open_store(settings["store.path"]) as store:
+        store.con.execute("""
+            WITH m AS (SELECT article_id, avg(probs['soutient']) - avg(probs['conteste']) AS d FROM annotations
+                       WHERE scope = 'sentence' AND task = 'stance' GROUP BY article_id),
+                 q AS (SELECT quantile_cont(d, 0.33) AS lo, quantile_cont(d, 0.67) AS hi FROM m),
+                 l AS (SELECT article_id, CASE WHEN d > hi THEN 'soutient' WHEN d < lo THEN 'conteste'
+                                               ELSE 'neutre' END AS label FROM m, q)
+            UPDATE annotations SET label = l.label,
+                   probs = MAP {'soutient': CASE WHEN l.label = 'soutient' THEN 0.8 ELSE 0.1 END,
+                                'conteste': CASE WHEN l.label = 'conteste' THEN 0.8 ELSE 0.1 END,
+                                'neutre': CASE WHEN l.label = 'neutre' THEN 0.8 ELSE 0.1 END}
+            FROM l WHERE annotations.article_id = l.article_id AND scope = 'article' AND task = 'stance'""")
+        report = train_student(store, settings.section("distill"), TOPIC, ["fr"], settings["distill.model_dir"])
+    heads = report["aggregation_heads"]["heads"]
+    assert heads["stance"]["learnt"] and min(heads["stance"]["labels"]) >= 10
+    folder = settings.path("distill.model_dir")
+    spec = json.loads((folder / "config.json").read_text())["article_heads"]["stance"]
+    assert np.asarray(spec["W"]).shape == (len(spec["mean"]), 3)
+    # Held out, the learnt aggregation follows this teacher better than the rule does.
+    by_rule = report["aggregation_heads"]["held_out_by_rule"]["stance"]["macro_f1_vs_teacher"]
+    learnt = report["agreement"]["student_held_out"]["stance"]["macro_f1_vs_teacher"]
+    assert learnt > by_rule + 0.1, (learnt, by_rule, heads["stance"], report["agreement"])
+    # At inference the stance comes from the head; without it, from the rule over the same sentences.
+    from dataclasses import replace
+
+    from pipeline.distill.infer import article_probabilities
+    student = load_student(folder, "cpu")
+    _, data = _data(settings)
+    texts = data.texts[:30]
+    with_heads = article_probabilities(student.model, student.cfg, student.tokenizer, texts, student.device)
+    rule = article_probabilities(student.model, replace(student.cfg, article_heads={}), student.tokenizer, texts,
+                                 student.device)
+    assert np.allclose(with_heads["on_topic"], rule["on_topic"])
+    assert not np.allclose(with_heads["stance"], rule["stance"]) and np.allclose(with_heads["stance"].sum(1), 1, atol=1e-5)
+
+
+def test_stand_in_teacher_with_too_few_contested_articles_keeps_the_rule(trained):
+    _, report = trained
+    stance = report["aggregation_heads"]["heads"]["stance"]
+    assert not stance["learnt"] and "needs" in stance["why"]
+
+
+def test_aggregation_heads_need_enough_teacher_labels():
+    from pipeline.distill.aggregation import fit_aggregation_heads
+
+    rng = np.random.default_rng(1)
+    labels = {"stance": ["soutient", "conteste", "neutre"], "tone_openai": ["négatif", "neutre", "positif"]}
+    unit_labels = {"stance": labels["stance"], "sentiment": labels["tone_openai"]}
+    X = rng.normal(size=(90, 4))
+    y = (X[:, :3]).argmax(1)
+    T = np.eye(3)[y]
+    T[:5] = np.nan  # not analysed by the teacher
+    X_tone = X.copy()
+    X_tone[10:] = np.nan  # only 10 articles name the actor: too few to learn from
+    specs, report, held = fit_aggregation_heads({"stance": X, "tone_openai": X_tone},
+                                                {"stance": T, "tone_openai": T}, [f"c{i}" for i in range(90)],
+                                                labels, unit_labels)
+    assert set(specs) == {"stance"} and report["stance"]["learnt"] and not report["tone_openai"]["learnt"]
+    assert report["stance"]["cv_macro_f1"] > 0.8  # the label is a linear function of the features
+    assert np.isnan(held["stance"][:5]).all() and not np.isnan(held["stance"][5:]).any()
+    assert (held["stance"][5:].argmax(1) == y[5:]).mean() > 0.8

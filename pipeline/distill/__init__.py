@@ -133,6 +133,7 @@ def train_student(store, cfg: dict[str, Any], topic: Topic, languages: list[str]
     Returns the training report (also written as metrics.json and the README.md model card).
     """
     from .card import render_card
+    from .aggregation import fit_aggregation_heads
     from .retrain import current_teacher
     from .train import cross_validate, fit
 
@@ -154,9 +155,18 @@ def train_student(store, cfg: dict[str, Any], topic: Topic, languages: list[str]
                                                                          "seed", "device", "init_vectors")}}
     views: dict[str, dict[str, np.ndarray]] = {}
     if cfg["cv_folds"] >= 2:
-        views["student_held_out"], held_units = cross_validate(data, units, scfg, params, cfg["cv_folds"])
+        features: dict[str, np.ndarray] = {}
+        views["student_held_out"], held_units = cross_validate(data, units, scfg, params, cfg["cv_folds"], features)
         if units is not None:
             report["sentence_agreement"] = {"student_held_out": unit_agreement(units, held_units)}
+        if units is not None and cfg["learn_aggregation"]:
+            # Learn how the teacher turns sentences into article labels (aggregation.py), from held-out outputs.
+            scfg.article_heads, heads_report, held = fit_aggregation_heads(
+                features, data.targets, data.groups, scfg.labels, scfg.unit_labels)
+            # What learning the aggregation adds: held-out agreement of the rule's view beside the heads'.
+            report["aggregation_heads"] = {"heads": heads_report, "held_out_by_rule": agreement(
+                data, views["student_held_out"], scfg.labels)}
+            views["student_held_out"] = _with_heads(views["student_held_out"], held, scfg.labels)
     train_set = training_set(data, units, list(scfg.network_labels()))
     model, tokenizer, facts = fit(train_set, scfg, params, progress, tokenizer_texts=data.texts)
     report["training"] = {**facts, "examples": len(train_set)}
@@ -185,6 +195,23 @@ def train_student(store, cfg: dict[str, Any], topic: Topic, languages: list[str]
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp.rename(final)
     return report
+
+
+def _with_heads(view: dict[str, np.ndarray], held: dict[str, np.ndarray], labels: dict[str, list[str]]
+                ) -> dict[str, np.ndarray]:
+    """The held-out view with each learnt head's held-out predictions where it has one (stance composed
+    with the held-out on-topic probability, as at inference)."""
+    from .infer import compose_stance
+
+    out = dict(view)
+    for head, p in held.items():
+        rows = ~np.isnan(p[:, 0])
+        if head == "stance":
+            p = compose_stance({"on_topic": view["on_topic"], "stance": np.nan_to_num(p)}, labels)["stance"]
+        merged = out[head].copy()
+        merged[rows] = p[rows]
+        out[head] = merged
+    return out
 
 
 def _data_hash(data: TeacherData, units: TeacherData | None) -> str:

@@ -116,6 +116,20 @@ def render_card(report: dict[str, Any]) -> str:
         parts += [f"Sentence level ({view.replace('_', ' ')}): "
                   + "; ".join(f"{h.replace('unit_', '')} agreement {_fmt(a['agreement'])} on {a['n']} sentences, "
                               f"TV {_fmt(a['tv_distance'])}" for h, a in heads.items()) + ".", ""]
+    agg = report.get("aggregation_heads")
+    if agg:
+        parts += ["### Aggregation heads", "Article stance and tone from the student's sentence outputs: a logistic "
+                  "regression per head fitted on the teacher's article labels against held-out student outputs "
+                  "(docs/distill.md, choice 10), or the teacher's a-priori rule where too few labels. Held-out "
+                  "macro-F1 against the teacher's labels, by the rule and learnt:", ""]
+        rows = []
+        for head, r in agg["heads"].items():
+            rule = (agg.get("held_out_by_rule") or {}).get(head, {}).get("macro_f1_vs_teacher")
+            learnt = (agree.get("student_held_out") or {}).get(head, {}).get("macro_f1_vs_teacher") if r["learnt"] else None
+            rows.append([head, r["n"], "learnt" if r["learnt"] else f"rule ({r.get('why')})", r.get("l2"),
+                         r.get("cv_macro_f1"), rule, learnt])
+        parts += [_table(["head", "articles", "aggregation", "L2", "CV macro-F1", "held-out by rule", "held-out learnt"],
+                         rows), ""]
     speed = report.get("speed", {})
     parts += ["## Speed", f"Student on this machine's CPU ({speed.get('threads')} torch thread(s), batch "
               f"{speed.get('batch_size')}): {_fmt(speed.get('articles_per_s'))} articles/s, "

@@ -125,7 +125,7 @@ def run_network(model, cfg: StudentConfig, ids: list[list[int]], device: torch.d
 
 def article_probabilities(model, cfg: StudentConfig, tokenizer, texts: Sequence[str], device: torch.device,
                           batch_size: int = 256, max_batch_tokens: int = 0, threads: int = 1,
-                          bounds: Sequence | None = None) -> dict[str, np.ndarray]:
+                          bounds: Sequence | None = None, features: dict | None = None) -> dict[str, np.ndarray]:
     """Every output head's probabilities for whole articles (the student's full inference path).
 
     Sentence granularity: the texts are cut into sentences once; an article's token ids are its
@@ -134,6 +134,7 @@ def article_probabilities(model, cfg: StudentConfig, tokenizer, texts: Sequence[
     ``bounds``: per text, the (field, start, end) of its headline, lead and main text
     (data.compose_input; None = all main text): only the sentences of the fields the teacher scored
     (``cfg.unit_fields``) count toward stance and tone, the others are read for on topic.
+    ``features``: filled with the aggregation heads' features (units.article_heads), for training them.
     """
     from .units import article_heads, units_of
 
@@ -153,7 +154,8 @@ def article_probabilities(model, cfg: StudentConfig, tokenizer, texts: Sequence[
                              threads)
     out = {"on_topic": net["on_topic"]}
     out.update(article_heads(len(texts), [owner[j] for j in keep], [units[j] for j in keep], unit_probs,
-                             cfg.labels, cfg.unit_labels, cfg.actors, cfg.min_evidence))
+                             cfg.labels, cfg.unit_labels, cfg.actors, cfg.min_evidence,
+                             cfg.aggregation_heads(), features))
     return compose_stance(out, cfg.labels)
 
 

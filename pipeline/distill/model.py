@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -84,12 +85,26 @@ class StudentConfig:
         "sentiment": list(TONE_LABELS), "stance": list(STANCE_LABELS)})
     unit_sources: dict[str, list[str]] = field(default_factory=lambda: {
         "sentiment": ["sentiment", ""], "stance": ["stance", "accusation"]})
+    # Learnt aggregation (sentence granularity): output head -> a small logistic regression over the
+    # article's sentence statistics (units.stance_features / tone_features), fitted on the teacher's
+    # article labels against held-out student outputs, replacing the a-priori rule for that head.
+    # Each: {"labels", "W", "b", "mean", "std", "cv"}; a few hundred numbers, hashed into the version.
+    # Empty = the rule (students trained before, or too few teacher-labelled articles).
+    article_heads: dict[str, dict] = field(default_factory=dict)
     # Tone heads: actor id -> aliases (a sentence mentioning one carries the tone toward the actor).
     actors: dict[str, list[str]] = field(default_factory=lambda: {"openai": ["OpenAI"], "deepseek": ["DeepSeek"]})
 
     def arch_dict(self) -> dict[str, Any]:
         """Every field (hashed into the version, written to config.json)."""
         return asdict(self)
+
+    def aggregation_heads(self) -> dict:
+        """The learnt aggregation heads as pipeline.nlp.heads.Head objects (numpy only)."""
+        from ..nlp.heads import Head
+
+        return {name: Head(labels=list(h["labels"]), W=np.asarray(h["W"], dtype=np.float64),
+                           b=np.asarray(h["b"], dtype=np.float64), mean=np.asarray(h["mean"], dtype=np.float64),
+                           std=np.asarray(h["std"], dtype=np.float64)) for name, h in self.article_heads.items()}
 
     def n_ids(self) -> int:
         """Embedding rows: the vocabulary, twice with negation marking."""

@@ -151,10 +151,12 @@ def _train_network(cfg: StudentConfig, ids: list[list[int]], targets: dict[str, 
 
 
 def cross_validate(articles: TeacherData, units: TeacherData | None, cfg: StudentConfig, params: TrainParams,
-                   folds: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+                   folds: int, features: dict[str, np.ndarray] | None = None
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Out-of-fold probabilities: every article (and teacher-labelled sentence) is scored by a student
     that never saw it nor any article of its near-duplicate cluster. Returns (article heads, sentence
-    heads; the latter empty at article granularity)."""
+    heads; the latter empty at article granularity). ``features``: filled with the out-of-fold
+    aggregation features of every article (sentence granularity; aggregation.fit_aggregation_heads)."""
     device = resolve_device(params.device)
     heads = list(cfg.network_labels())
     fold_a = np.array([fold_of(g, folds) for g in articles.groups])
@@ -174,11 +176,18 @@ def cross_validate(articles: TeacherData, units: TeacherData | None, cfg: Studen
         model, tokenizer, _ = fit(training_set(articles.subset(train), fold_units, heads), fold_cfg, params,
                                   tokenizer_texts=[articles.texts[i] for i in train])
         model.to(device)
+        fold_features: dict[str, np.ndarray] = {}
         probs = article_probabilities(model, fold_cfg, tokenizer, [articles.texts[i] for i in test], device,
                                       threads=params.threads,
-                                      bounds=None if articles.bounds is None else [articles.bounds[i] for i in test])
+                                      bounds=None if articles.bounds is None else [articles.bounds[i] for i in test],
+                                      features=fold_features)
         for h, p in probs.items():
             out[h][test] = p
+        if features is not None:
+            for h, x in fold_features.items():
+                if h not in features:
+                    features[h] = np.full((len(articles), x.shape[1]), np.nan)
+                features[h][test] = x
         if units is not None:
             test_u = np.flatnonzero(fold_u == k)
             unit_probs = run_network(model, fold_cfg, encode(tokenizer, [units.texts[i] for i in test_u]), device,

@@ -6,6 +6,9 @@ recorded in the model's config); a test checks this copy against the teacher's f
 The rule: only *opinionated* sentences (whose most probable label is not neutral) are evidence.
 With S and C the summed probabilities of the two polar labels over them, the article gets
 probabilities proportional to (S, C, max(2 min(S, C), MIN_EVIDENCE)); no evidence at all is neutral.
+
+A teacher with learnt heads does not aggregate by that rule: students trained on one learn its
+aggregation instead (aggregation.py), from the statistics computed here.
 """
 
 from __future__ import annotations
@@ -75,10 +78,46 @@ def units_of(texts: Sequence[str], min_words: int, bounds: Sequence | None = Non
     return units, owner, scored
 
 
+def _logp(p: np.ndarray) -> list[float]:
+    return [float(v) for v in np.log(np.asarray(p, dtype=np.float64) + 1e-4)]
+
+
+def _polar(P: np.ndarray, pos: int, neg: int) -> list[float]:
+    """Mean, evidence sum (/sqrt(n+1)) and max of the two polar columns (0 when there is no row)."""
+    if not len(P):
+        return [0.0] * 6
+    n = len(P)
+    return [float(P[:, pos].mean()), float(P[:, neg].mean()), float(P[:, pos].sum() / np.sqrt(n + 1)),
+            float(P[:, neg].sum() / np.sqrt(n + 1)), float(P[:, pos].max()), float(P[:, neg].max())]
+
+
+def stance_features(P: np.ndarray, rule: np.ndarray, labels: Sequence[str]) -> list[float]:
+    """Article stance features from the scored sentences' stance probabilities (text order): the rule's
+    probabilities, polar statistics over all sentences, the first one (the headline) and the last three."""
+    pos, neg = labels.index("soutient"), labels.index("conteste")
+    return [*_logp(rule), *_polar(P, pos, neg), *_polar(P[:1], pos, neg)[:2], *_polar(P[-3:], pos, neg)[:2],
+            float(np.log1p(len(P)))]
+
+
+def tone_features(S: np.ndarray, rule: np.ndarray, first: bool, labels: Sequence[str]) -> list[float]:
+    """Tone features toward an actor from the sentiment of the sentences naming it: the rule's
+    probabilities, polar statistics, the first mention, whether it opens the article, the count."""
+    pos, neg = labels.index("positif"), labels.index("négatif")
+    return [*_logp(rule), *_polar(S, pos, neg), *_polar(S[:1], pos, neg)[:2], float(first), float(np.log1p(len(S)))]
+
+
 def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[str, np.ndarray],
                   labels: dict[str, list[str]], unit_labels: dict[str, list[str]],
-                  actors: dict[str, list[str]], min_evidence: float = 1.0) -> dict[str, np.ndarray]:
-    """Stance and tone per article from the scored sentences' probabilities (rows follow ``owner``)."""
+                  actors: dict[str, list[str]], min_evidence: float = 1.0, heads: dict | None = None,
+                  features: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Stance and tone per article from the scored sentences' probabilities (rows follow ``owner``).
+
+    By the teacher's a-priori rule, or, for a head in ``heads`` (name -> pipeline.nlp.heads.Head, learnt
+    from the teacher's article labels), by that head over :func:`stance_features` / :func:`tone_features`.
+    ``features``: a dict filled with each head's feature matrix (NaN rows: no features, e.g. an actor
+    the article does not name), for training those heads.
+    """
+    heads = heads or {}
     out: dict[str, np.ndarray] = {}
     owner_arr = np.asarray(owner, dtype=np.int64)
     order = np.argsort(owner_arr, kind="stable")
@@ -87,8 +126,14 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
     if "stance" in labels:
         lab = labels["stance"]
         probs = unit_probs["unit_stance"]
-        out["stance"] = np.stack([aggregate(probs[r], lab, "soutient", "conteste", min_evidence=min_evidence) for r in rows]) if n else \
-            np.zeros((0, len(lab)), dtype=np.float32)
+        rule = [aggregate(probs[r], lab, "soutient", "conteste", min_evidence=min_evidence) for r in rows]
+        X = np.array([stance_features(probs[r], p, lab) for r, p in zip(rows, rule)]).reshape(n, -1)
+        if features is not None:
+            features["stance"] = X
+        if "stance" in heads and n:
+            out["stance"] = heads["stance"].predict(X).astype(np.float32)
+        else:
+            out["stance"] = np.stack(rule) if n else np.zeros((0, len(lab)), dtype=np.float32)
     sent_lab = unit_labels["sentiment"]
     senti = unit_probs["unit_sentiment"]
     for actor, aliases in actors.items():
@@ -98,13 +143,22 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
         pattern = mention_pattern(tuple(aliases))
         mentions = np.array([bool(pattern.search(u)) for u in units], dtype=bool)
         neutral = np.eye(len(labels[head]), dtype=np.float32)[labels[head].index("neutre")]
-        tone = []
+        tone, feats = [], []
         for r in rows:
+            first = bool(len(r)) and bool(mentions[r[0]])
             r = r[mentions[r]]
             if len(r):
                 p = aggregate(senti[r], sent_lab, "positif", "négatif", min_evidence=min_evidence)
+                x = tone_features(senti[r], p, first, sent_lab)
+                feats.append(x)
+                if head in heads:
+                    p = heads[head].predict(np.array([x]))[0]
                 tone.append(np.array([p[sent_lab.index(lab)] for lab in labels[head]], dtype=np.float32))
             else:  # not mentioned: the teacher writes no tone row, i.e. neutre
+                feats.append(None)
                 tone.append(neutral)
+        if features is not None:
+            width = len(next((f for f in feats if f is not None), [])) or 13
+            features[head] = np.array([f if f is not None else [np.nan] * width for f in feats]).reshape(n, width)
         out[head] = np.stack(tone) if tone else np.zeros((0, len(labels[head])), dtype=np.float32)
     return out

@@ -170,11 +170,16 @@ def train_heads(analysed: list[dict], tone_actors: list[str],
     # -- claim stance: the claims the pipeline found that match an annotated one
     vocab = {"speakers": _vocab([c["speaker_id"] or "" for x in analysed for c in x["claims"]
                                  if not (c["speaker_id"] or "").startswith("person:")]),
-             "cues": _vocab([c["cue"] or "" for x in analysed for c in x["claims"]])}
+             "cues": _vocab([c["cue"] or "" for x in analysed for c in x["claims"]]),
+             # Context features, chosen by grouped CV on the training articles (docs/analysis.md).
+             "context": ["speaker", "document"] if all("document" in x for x in analysed) else ["speaker"]}
     Xc, yc, gc = [], [], []
     for k, x in enumerate(analysed):
+        if not x["matched"]:
+            continue
+        feats = claim_features(x["claim_stance"], x["claims"], vocab, x.get("document"))
         for i, label in x["matched"].items():
-            Xc.append(claim_features(x["claim_stance"][i:i + 1], [x["claims"][i]], vocab)[0])
+            Xc.append(feats[i])
             yc.append(STANCE.index(label))
             gc.append(k)
     Xc, yc, gc = np.array(Xc), np.array(yc), np.array(gc)
@@ -188,7 +193,7 @@ def train_heads(analysed: list[dict], tone_actors: list[str],
         head = fit_dense(Xc[train], yc[train], 3, report["claim"]["l2"], STANCE, vocab)
         for k in np.flatnonzero(folds == f):
             x = analysed[k]
-            oof[k] = head.predict(claim_features(x["claim_stance"], x["claims"], vocab))
+            oof[k] = head.predict(claim_features(x["claim_stance"], x["claims"], vocab, x.get("document")))
     # -- article stance
     Xa = np.vstack([article_stance_features(x["sent_stance"], x["layout"]["in_claim"], x["layout"]["first"],
                                             x["layout"]["last"], oof[k], STANCE, x.get("document"))

@@ -63,18 +63,35 @@ def _polar(P: np.ndarray, pos: int, neg: int) -> list[float]:
             float(P[:, pos].max()), float(P[:, neg].max())]
 
 
-def claim_features(probs: np.ndarray, claims: Sequence[dict], vocab: dict[str, list[str]]) -> np.ndarray:
-    """One row per claim: log sentence-model probabilities, speaker, cue and kind one-hots."""
+def claim_features(probs: np.ndarray, claims: Sequence[dict], vocab: dict[str, list[str]],
+                   document: np.ndarray | None = None) -> np.ndarray:
+    """One row per claim of one article: log sentence-model probabilities, speaker, cue and kind one-hots,
+    and, for heads trained with them (``vocab["context"]``), the article's context.
+
+    The context: the mean probabilities of the *other* claims by the same speaker in the article (a
+    speaker rarely changes sides within one article) and the whole-document classifier's probabilities
+    ``document`` (the framing the claim is quoted in). ``probs`` are the sentence model's, before any head.
+    """
     speakers, cues = vocab.get("speakers", []), vocab.get("cues", [])
+    context = vocab.get("context", [])
+    probs = np.asarray(probs, dtype=np.float64).reshape(len(claims), 3)
+    doc_logp = list(np.log(np.asarray(document if document is not None else np.full(3, 1 / 3), dtype=np.float64) + _EPS))
     rows = []
-    for p, c in zip(probs, claims):
+    for i, (p, c) in enumerate(zip(probs, claims)):
         sid = c.get("speaker_id") or ""
         who = [float(sid == s) for s in speakers]
         who += [float(sid.startswith("person:") and sid not in speakers), float(not sid)]
         cue = [float(c.get("cue") == q) for q in cues]
         kind = [float(c.get("kind") == k) for k in KINDS]
-        rows.append([*np.log(np.asarray(p, dtype=np.float64) + _EPS), *who, *cue, *kind])
-    width = 3 + len(speakers) + 2 + len(cues) + len(KINDS)
+        row = [*np.log(p + _EPS), *who, *cue, *kind]
+        if "speaker" in context:
+            same = [j for j, d in enumerate(claims) if j != i and sid and (d.get("speaker_id") or "") == sid]
+            pooled = probs[same].mean(0) if same else np.full(3, 1 / 3)
+            row += [*np.log(pooled + _EPS), float(np.log1p(len(same)))]
+        if "document" in context:
+            row += doc_logp
+        rows.append(row)
+    width = 3 + len(speakers) + 2 + len(cues) + len(KINDS) + 4 * ("speaker" in context) + 3 * ("document" in context)
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
 
 

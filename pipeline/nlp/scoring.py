@@ -93,8 +93,13 @@ class Classifier:
         ns = len(sents)
         claim_list = doc._.claims or []
         claim_head = self.heads["stance"].get("claim")
+        document = getattr(getattr(self.scorers["stance"], "model", None), "document", None)
+        doc_probs = None
+        if document is not None and self.heads["stance"]:  # the whole-document classifier feeds the heads
+            doc_probs = document.predict(*self.scorers["stance"].prepare([doc[:]]))[0]
         if claim_head is not None and claim_list:  # who speaks and how it is reported, on top of the words
-            stance = {tid: np.vstack([p[:ns], claim_head.predict(claim_features(p[ns:], claim_list, claim_head.vocab))])
+            stance = {tid: np.vstack([p[:ns], claim_head.predict(claim_features(p[ns:], claim_list, claim_head.vocab,
+                                                                                doc_probs))])
                       for tid, p in stance.items()}
         rows = []
         for i, s in enumerate(sents):
@@ -107,9 +112,8 @@ class Classifier:
             claim["sentiment"] = _unit(senti[ns + j], SENTIMENT_LABELS)
             claim["stance"] = {tid: _unit(p[ns + j], STANCE_LABELS) for tid, p in stance.items()}
         layout = sentence_layout(doc, rows, claim_list)
-        document = getattr(getattr(self.scorers["stance"], "model", None), "document", None)
-        if document is not None and self.heads["stance"].get("article") is not None:
-            layout["document"] = document.predict(*self.scorers["stance"].prepare([doc[:]]))[0]
+        if doc_probs is not None:
+            layout["document"] = doc_probs
         doc._.article = {"tone": self._tone(rows, claim_list, senti, layout),
                          "stance": {tid: self._article_stance(p, ns, layout) for tid, p in stance.items()}}
         doc._.models = {task: asdict(s.info) for task, s in self.scorers.items()}
