@@ -27,6 +27,12 @@ _KEEP_PUNCT = {"?", "!", "«", "»"}
 
 def token_triples(tokens: Iterable) -> list[tuple[str, bool, bool]]:
     """(lower-cased text, is punctuation, is space) of each token: what the features read."""
+    if type(tokens).__name__ == "Doc":  # one array per doc: creating a Token object per token costs more
+        from spacy.attrs import IS_PUNCT, IS_SPACE, LOWER
+
+        strings = tokens.vocab.strings
+        arr = tokens.to_array([LOWER, IS_PUNCT, IS_SPACE]) if len(tokens) else np.zeros((0, 3), dtype=np.uint64)
+        return [(strings[int(low)], bool(punct), bool(space)) for low, punct, space in arr.tolist()]
     return [(t.lower_, t.is_punct, t.is_space) for t in tokens]
 
 

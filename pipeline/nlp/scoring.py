@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
+from spacy.attrs import IS_ALPHA
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
@@ -52,7 +53,9 @@ class Classifier:
             yield from batch
 
     def _units(self, doc: Doc) -> tuple[list[Span], list[Span]]:
-        sents = [s for s in doc.sents if sum(t.is_alpha for t in s) >= self.min_words]
+        # Alphabetic tokens per sentence from one array per doc (iterating Token objects costs more).
+        alpha = np.concatenate([[0], np.cumsum(doc.to_array(IS_ALPHA))]) if len(doc) else np.zeros(1)
+        sents = [s for s in doc.sents if alpha[s.end] - alpha[s.start] >= self.min_words]
         claim_spans = []
         for c in doc._.claims or []:
             span = doc.char_span(c["context_start"], c["context_end"], alignment_mode="expand")
@@ -63,22 +66,32 @@ class Classifier:
         units = [self._units(d) for d in docs]
         flat = [s for sents, claims in units for s in (*sents, *claims)]
         senti_scorer, stance_scorer = self.scorers["sentiment"], self.scorers["stance"]
+        # The whole-document classifier that feeds the heads (bundled stance models trained with heads).
+        document = getattr(getattr(stance_scorer, "model", None), "document", None) if self.heads["stance"] else None
+        whole = [d[:] for d in docs] if document is not None else []
+        doc_probs = None
         if (isinstance(senti_scorer, BundledScorer) and isinstance(stance_scorer, BundledScorer)
                 and senti_scorer.features == stance_scorer.features and len(self.targets) == 1):
-            # Both bundled models read the same features: compute them once.
-            prepared = senti_scorer.prepare(flat)
-            sentiment = senti_scorer.score(prepared)
-            stance = {self.targets[0].id: stance_scorer.score(prepared)}
+            # Both bundled models (and the document classifier) read the same features: compute them
+            # once, token attributes and vectors once per doc.
+            feats, vecs = senti_scorer.prepare(flat + whole)
+            m = len(flat)
+            sentiment = senti_scorer.score((feats[:m], vecs[:m]))
+            stance = {self.targets[0].id: stance_scorer.score((feats[:m], vecs[:m]))}
+            if whole:
+                doc_probs = document.predict(feats[m:], vecs[m:])
         else:
             sentiment = senti_scorer(flat) if flat else np.zeros((0, 3))
             stance = {t.id: self._stance(flat, t) for t in self.targets}
+            if whole:
+                doc_probs = document.predict(*stance_scorer.prepare(whole))
         k = 0
-        for doc, (sents, claims) in zip(docs, units):
+        for i, (doc, (sents, claims)) in enumerate(zip(docs, units)):
             n = len(sents) + len(claims)
             sent_sent = sentiment[k:k + n]
             sent_stance = {tid: p[k:k + n] for tid, p in stance.items()}
             k += n
-            self._assign(doc, sents, claims, sent_sent, sent_stance)
+            self._assign(doc, sents, claims, sent_sent, sent_stance, None if doc_probs is None else doc_probs[i])
 
     def _stance(self, spans: list[Span], target: StanceTarget) -> np.ndarray:
         scorer = self.scorers["stance"]
@@ -89,21 +102,18 @@ class Classifier:
         return scorer(spans)
 
     def _assign(self, doc: Doc, sents: list[Span], claims: list[Span], senti: np.ndarray,
-                stance: dict[str, np.ndarray]) -> None:
+                stance: dict[str, np.ndarray], doc_probs: np.ndarray | None = None) -> None:
         ns = len(sents)
         claim_list = doc._.claims or []
         claim_head = self.heads["stance"].get("claim")
-        document = getattr(getattr(self.scorers["stance"], "model", None), "document", None)
-        doc_probs = None
-        if document is not None and self.heads["stance"]:  # the whole-document classifier feeds the heads
-            doc_probs = document.predict(*self.scorers["stance"].prepare([doc[:]]))[0]
         if claim_head is not None and claim_list:  # who speaks and how it is reported, on top of the words
             stance = {tid: np.vstack([p[:ns], claim_head.predict(claim_features(p[ns:], claim_list, claim_head.vocab,
                                                                                 doc_probs))])
                       for tid, p in stance.items()}
         rows = []
+        linked = [(e.start, e.end, e.ent_id_) for e in doc.ents if e.ent_id_]  # once per doc, not per sentence
         for i, s in enumerate(sents):
-            actors = sorted({e.ent_id_ for e in s.ents if e.ent_id_})
+            actors = sorted({eid for a, b, eid in linked if s.start <= a and b <= s.end})
             rows.append({"start": s.start_char, "end": s.end_char, "actors": actors,
                          "sentiment": _unit(senti[i], SENTIMENT_LABELS),
                          "stance": {tid: _unit(p[i], STANCE_LABELS) for tid, p in stance.items()}})
