@@ -320,6 +320,15 @@ def test_aggregation_heads_learn_the_teachers_article_labels_from_held_out_outpu
                                  student.device)
     assert np.allclose(with_heads["on_topic"], rule["on_topic"])
     assert not np.allclose(with_heads["stance"], rule["stance"]) and np.allclose(with_heads["stance"].sum(1), 1, atol=1e-5)
+    # A student with learnt heads still loads and predicts without the analysis (GPU machines: no spaCy).
+    import subprocess
+    import sys
+    code = ("import sys; from pipeline.distill import load_student; s = load_student(sys.argv[1], 'cpu'); "
+            "p = s.probabilities(['OpenAI accuse DeepSeek. Rien ne prouve une distillation.']); "
+            "bad = [m for m in sys.modules if m.startswith(('pipeline.nlp', 'spacy', 'duckdb'))]; "
+            "assert not bad, bad; print(p['stance'].shape)")
+    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True)
+    assert out.returncode == 0 and "(1, 3)" in out.stdout, out.stderr[-2000:]
 
 
 def test_stand_in_teacher_with_too_few_contested_articles_keeps_the_rule(trained):

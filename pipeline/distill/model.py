@@ -98,13 +98,9 @@ class StudentConfig:
         """Every field (hashed into the version, written to config.json)."""
         return asdict(self)
 
-    def aggregation_heads(self) -> dict:
-        """The learnt aggregation heads as pipeline.nlp.heads.Head objects (numpy only)."""
-        from ..nlp.heads import Head
-
-        return {name: Head(labels=list(h["labels"]), W=np.asarray(h["W"], dtype=np.float64),
-                           b=np.asarray(h["b"], dtype=np.float64), mean=np.asarray(h["mean"], dtype=np.float64),
-                           std=np.asarray(h["std"], dtype=np.float64)) for name, h in self.article_heads.items()}
+    def aggregation_heads(self) -> dict[str, "AggregationHead"]:
+        """The learnt aggregation heads, ready to predict."""
+        return {name: AggregationHead(h) for name, h in self.article_heads.items()}
 
     def n_ids(self) -> int:
         """Embedding rows: the vocabulary, twice with negation marking."""
@@ -115,6 +111,24 @@ class StudentConfig:
         if self.granularity == "sentence":
             return {"on_topic": ["on_topic"], **{f"unit_{k}": v for k, v in self.unit_labels.items()}}
         return dict(self.labels)
+
+
+class AggregationHead:
+    """softmax((x - mean) / std @ W + b): the prediction of a head fitted by pipeline.nlp.head_training
+    (the same as pipeline.nlp.heads.Head.predict), here so the student loads without the analysis'
+    dependencies (GPU machines: torch and numpy only)."""
+
+    def __init__(self, spec: dict[str, Any]):
+        self.labels = list(spec["labels"])
+        self.W, self.b = np.asarray(spec["W"], dtype=np.float64), np.asarray(spec["b"], dtype=np.float64)
+        self.mean, self.std = np.asarray(spec["mean"], dtype=np.float64), np.asarray(spec["std"], dtype=np.float64)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities (n, n_labels) in ``labels`` order."""
+        z = ((np.asarray(X, dtype=np.float64) - self.mean) / self.std) @ self.W + self.b
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(1, keepdims=True)
 
 
 def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
