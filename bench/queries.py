@@ -125,6 +125,8 @@ def _schema_without_keys(store, folder: Path) -> None:
     Filling 10 M rows through ART primary-key indexes takes minutes on two cores; the analysts'
     queries scan and hash-join, they never use those indexes, so the timings do not depend on them.
     """
+    import duckdb
+
     from pipeline.store import open_store
 
     schema = folder / "schema.duckdb"
@@ -145,12 +147,22 @@ def _schema_without_keys(store, folder: Path) -> None:
             "SELECT table_name, column_name, column_default FROM duckdb_columns() "
             "WHERE database_name = 's' AND schema_name = 'main' AND column_default IS NOT NULL").fetchall():
         store.con.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT {default}')
-    # The migrations' macros (local_day_slots, local_day), as DuckDB stored their definitions.
-    for name, kind, params, body in store.con.execute(
-            "SELECT function_name, function_type, parameters, macro_definition FROM duckdb_functions() "
-            "WHERE database_name = 's' AND schema_name = 'main' AND function_type IN ('macro', 'table_macro')").fetchall():
-        table = "TABLE " if kind == "table_macro" else ""
-        store.con.execute(f'CREATE MACRO "{name}"({", ".join(params)}) AS {table}{body}')
+    # The migrations' macros, as DuckDB stored their definitions. A macro is bound when it is created,
+    # so one that calls another waits for it: create what binds, retry the rest.
+    pending = store.con.execute(
+        "SELECT function_name, function_type, parameters, macro_definition FROM duckdb_functions() "
+        "WHERE database_name = 's' AND schema_name = 'main' AND function_type IN ('macro', 'table_macro')").fetchall()
+    while pending:
+        failed = []
+        for name, kind, params, body in pending:
+            table = "TABLE " if kind == "table_macro" else ""
+            try:
+                store.con.execute(f'CREATE MACRO "{name}"({", ".join(params)}) AS {table}{body}')
+            except duckdb.CatalogException:
+                failed.append((name, kind, params, body))
+        if len(failed) == len(pending):
+            raise RuntimeError(f"macros that do not bind: {[f[0] for f in failed]}")
+        pending = failed
     store.con.execute("DETACH s")
 
 

@@ -8,17 +8,10 @@
 --   tz VARCHAR = 'Europe/Paris'  -- timezone in which publication times are cut into periods
 -- columns: period_start, articles (labelled), soutient, conteste, neutre,
 --   share_soutient, share_conteste, share_neutre (shares of the period's labelled articles)
-WITH z AS (
-    -- local days in $tz (macros of migration 0012; Europe/Paris is articles.published_day)
-    SELECT * FROM local_day_slots($tz)
-), a AS (
-    -- the articles' local day, computed before the join so that only the day travels through it
-    SELECT a.article_key,
-           local_day(a.published_at, a.published_day, $tz, z.s0, z.days) AS day
-    FROM articles a, z
-    WHERE a.published_at IS NOT NULL  -- the undated are in no period
-      AND (NOT $on_topic_only OR a.is_relevant)
-      AND ($include_copies OR NOT coalesce(a.is_syndicated_copy, false))
+WITH a AS (
+    -- the counted articles and their local day (macro of migration 0013), computed before the join
+    -- so that only the day travels through it
+    SELECT * FROM article_local_days($tz, $on_topic_only, $include_copies)
 ), labelled AS (
     -- joined on the integer article_key (the store keeps it on both tables): cheaper than article_id
     SELECT CAST(date_trunc($period, a.day) AS DATE) AS period_start, an.label

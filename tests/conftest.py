@@ -56,3 +56,17 @@ def nightly_run(tmp_path_factory, replay):
     settings = make_settings(tmp, replay.url)
     result = run_nightly(settings)
     return settings, result
+
+
+@pytest.fixture
+def nightly_copy(nightly_run, tmp_path):
+    """A writable copy of the nightly run's database, opened as a Store (the session's stays untouched)."""
+    import shutil
+
+    from pipeline.store import open_store
+
+    settings, _ = nightly_run
+    path = tmp_path / "nightly-copy.duckdb"
+    shutil.copy(settings["store.path"], path)
+    with open_store(path) as store:
+        yield store

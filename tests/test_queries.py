@@ -286,15 +286,6 @@ def test_entity_cooccurrence_equals_the_gold(gold_db):
 
 # -- outlet health: a broken scraper is flagged, a drop in attention or a quiet day is not --------
 
-@pytest.fixture
-def health_db(nightly_run, tmp_path):
-    settings, _ = nightly_run
-    path = tmp_path / "health.duckdb"
-    shutil.copy(settings["store.path"], path)
-    with open_store(path) as store:
-        yield store
-
-
 def _latest_active(con, n: int = 2) -> list[str]:
     """The outlets with the most articles in the last 30 days of the corpus."""
     return [r[0] for r in con.execute(
@@ -302,8 +293,8 @@ def _latest_active(con, n: int = 2) -> list[str]:
         "GROUP BY outlet_id ORDER BY count(*) DESC, outlet_id LIMIT ?", [n]).fetchall()]
 
 
-def test_outlet_health_flags_a_broken_scraper(health_db):
-    con = health_db.con
+def test_outlet_health_flags_a_broken_scraper(nightly_copy):
+    con = nightly_copy.con
     broken = _latest_active(con, 1)[0]
     last = con.execute("SELECT max(published_at) FROM articles").fetchone()[0]
     # the scraper broke 25 days before the end: none of its articles (any topic) after that
@@ -314,8 +305,8 @@ def test_outlet_health_flags_a_broken_scraper(health_db):
     assert [o for o, r in rows.items() if r["status"] == "silent"] == [broken]
 
 
-def test_outlet_health_ignores_a_drop_in_attention_and_a_quiet_period(health_db):
-    con = health_db.con
+def test_outlet_health_ignores_a_drop_in_attention_and_a_quiet_period(nightly_copy):
+    con = nightly_copy.con
     last = con.execute("SELECT max(published_at) FROM articles").fetchone()[0]
     cut = last - timedelta(days=25)
     # attention drop: an outlet stops covering the topic but keeps publishing on other subjects
@@ -332,16 +323,16 @@ def test_outlet_health_ignores_a_drop_in_attention_and_a_quiet_period(health_db)
     assert all(r["status"] in ("ok", "feed_errors", "no_articles") for r in rows), rows
 
 
-def test_outlet_health_flags_a_failure_rate_jump_and_feed_errors(health_db):
-    con = health_db.con
+def test_outlet_health_flags_a_failure_rate_jump_and_feed_errors(nightly_copy):
+    con = nightly_copy.con
     failing, feedless = _latest_active(con, 2)
     now = datetime.now(PARIS)
-    health_db.upsert("runs", [{"run_id": "zz-later", "command": "nightly", "started_at": now, "status": "ok"}])
+    nightly_copy.upsert("runs", [{"run_id": "zz-later", "command": "nightly", "started_at": now, "status": "ok"}])
     fails = [{"run_id": "zz-later", "stage": "collect", "item": f"http://x/{i}", "reason": "http_error",
               "detail": "HTTP 500", "outlet_id": failing, "occurred_at": now} for i in range(8)]
     fails.append({"run_id": "zz-later", "stage": "discover", "item": "http://y/rss.xml", "reason": "feed_error",
                   "detail": "unreadable feed", "outlet_id": feedless, "occurred_at": now})
-    health_db.upsert("failures", fails)
+    nightly_copy.upsert("failures", fails)
     rows = {r["outlet_id"]: r for r in q(con, "outlet_health")}
     assert rows[failing]["status"] == "failing" and rows[failing]["top_failure_reason"] == "http_error"
     assert rows[failing]["last_run_failure_rate"] == 1.0 and rows[failing]["earlier_failure_rate"] < 0.2

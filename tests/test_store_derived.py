@@ -42,47 +42,38 @@ def test_the_nightly_run_leaves_every_derived_column_and_table_consistent(nightl
                             "FROM articles").fetchone()
 
 
-@pytest.fixture
-def copy(nightly_run, tmp_path):
-    settings, _ = nightly_run
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(settings["store.path"], path)
-    with open_store(path) as store:
-        yield store
-
-
-def test_a_refresh_with_nothing_new_changes_nothing(copy):
-    before = {t: _rows(copy.con, t) for t in AGGREGATES}
-    keys = copy.con.execute("SELECT article_id, article_key FROM articles ORDER BY 1").fetchall()
-    done = refresh_derived(copy)
+def test_a_refresh_with_nothing_new_changes_nothing(nightly_copy):
+    before = {t: _rows(nightly_copy.con, t) for t in AGGREGATES}
+    keys = nightly_copy.con.execute("SELECT article_id, article_key FROM articles ORDER BY 1").fetchall()
+    done = refresh_derived(nightly_copy)
     assert {k: v for k, v in done.items() if k != "seconds"} == dict.fromkeys(set(done) - {"seconds"}, 0)
-    assert {t: _rows(copy.con, t) for t in AGGREGATES} == before
-    assert copy.con.execute("SELECT article_id, article_key FROM articles ORDER BY 1").fetchall() == keys
+    assert {t: _rows(nightly_copy.con, t) for t in AGGREGATES} == before
+    assert nightly_copy.con.execute("SELECT article_id, article_key FROM articles ORDER BY 1").fetchall() == keys
 
 
-def test_rows_written_behind_the_derived_data_are_caught_up(copy):
-    con = copy.con
+def test_rows_written_behind_the_derived_data_are_caught_up(nightly_copy):
+    con = nightly_copy.con
     keys = dict(con.execute("SELECT article_id, article_key FROM articles").fetchall())
     busy = con.execute("SELECT article_id FROM claims WHERE speaker_id IS NOT NULL GROUP BY 1 "
                        "ORDER BY count(*) DESC, 1 LIMIT 3").fetchall()
     replaced, moved, emptied = (r[0] for r in busy)
     # the analysis replaces an article's rows: a new speaker for its claims, the same mentions again
-    claims = copy.query("SELECT * EXCLUDE (article_key) FROM claims WHERE article_id = ?", [replaced])
-    mentions = copy.query("SELECT * EXCLUDE (article_key) FROM mentions WHERE article_id = ?", [replaced])
-    copy.replace_children("claims", [replaced], [{**c, "speaker_id": "person:Nouvelle Voix"} for c in claims])
-    copy.replace_children("mentions", [replaced], mentions)
+    claims = nightly_copy.query("SELECT * EXCLUDE (article_key) FROM claims WHERE article_id = ?", [replaced])
+    mentions = nightly_copy.query("SELECT * EXCLUDE (article_key) FROM mentions WHERE article_id = ?", [replaced])
+    nightly_copy.replace_children("claims", [replaced], [{**c, "speaker_id": "person:Nouvelle Voix"} for c in claims])
+    nightly_copy.replace_children("mentions", [replaced], mentions)
     # re-extraction moves a publication date across midnight in Paris and makes another article a copy
     con.execute("UPDATE articles SET published_at = published_at + INTERVAL 1 DAY, is_syndicated_copy = true "
                 "WHERE article_id = ?", [moved])
     # an article loses its mentions; a new article arrives without any derived column set
     con.execute("DELETE FROM mentions WHERE article_id = ?", [emptied])
     now = datetime.now(timezone.utc)
-    copy.upsert("articles", [{"article_id": "zz-new", "canonical_url": "http://x.test/new", "url": "http://x.test/new",
+    nightly_copy.upsert("articles", [{"article_id": "zz-new", "canonical_url": "http://x.test/new", "url": "http://x.test/new",
                               "outlet_id": "apc", "published_at": now - timedelta(hours=3), "language": "fr",
                               "is_relevant": True, "run_id": "r", "extracted_at": now}])
     assert derived_problems(con)["wrong_published_day"] >= 2
 
-    done = refresh_derived(copy)
+    done = refresh_derived(nightly_copy)
     assert done["claims_keyed"] == len(claims) and done["mentions_keyed"] == len(mentions)
     assert done["published_days"] == 2 and done["speakers"] > 0 and done["entities"] > 0
     assert derived_problems(con) == dict.fromkeys(derived_problems(con), 0)
@@ -94,7 +85,7 @@ def test_rows_written_behind_the_derived_data_are_caught_up(copy):
                        ).fetchone()[0] == len(claims)
     # the incremental result is what a rebuild from scratch gives
     caught_up = {t: _rows(con, t) for t in AGGREGATES}
-    refresh_derived(copy, force=True)
+    refresh_derived(nightly_copy, force=True)
     assert {t: _rows(con, t) for t in AGGREGATES} == caught_up
 
 
