@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ModelError, require
 from ..records import StanceTarget
-from .bundled import file_sha256, load_model, span_vectors, token_triples
+from .bundled import file_sha256, hashed, load_model, span_vectors, token_triples
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +59,16 @@ class BundledScorer:
         self.labels = labels
         self.info = ModelInfo(self.model.name, self.model.version, self.model.sha256[:16], "bundled")
 
-    def prepare(self, spans: Sequence) -> tuple[list[list[str]], np.ndarray]:
-        """Features and vectors of the spans (shareable between models with the same features)."""
+    def prepare(self, spans: Sequence) -> tuple[list[np.ndarray], np.ndarray]:
+        """Hashed features and vectors of the spans (shareable between models with the same features)."""
         triples = {}
         for s in spans:  # token attributes read once per doc, then sliced per span
             if id(s.doc) not in triples:
                 triples[id(s.doc)] = token_triples(s.doc)
-        feats = [self.model.featurize(s, triples[id(s.doc)][s.start:s.end]) for s in spans]
+        feats = [hashed(self.model.featurize(s, triples[id(s.doc)][s.start:s.end])) for s in spans]
         return feats, span_vectors(spans)
 
-    def score(self, prepared: tuple[list[list[str]], np.ndarray]) -> np.ndarray:
+    def score(self, prepared: tuple[list[np.ndarray], np.ndarray]) -> np.ndarray:
         """Probabilities from prepared features."""
         if not prepared[0]:
             return np.zeros((0, len(self.labels)), dtype=np.float32)

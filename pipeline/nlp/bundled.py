@@ -62,6 +62,11 @@ def feature_key(feature: str) -> int:
     return zlib.crc32(feature.encode("utf-8"))
 
 
+def hashed(features: Sequence[str]) -> np.ndarray:
+    """The distinct keys of a text's feature strings (what a model looks up), sorted."""
+    return np.unique(np.fromiter((feature_key(f) for f in features), dtype=np.uint32, count=len(features)))
+
+
 def span_vectors(spans: Sequence) -> np.ndarray:
     """Mean static vector of each span (= ``span.vector``), one table lookup per doc, not per token."""
     out, by_doc = None, {}
@@ -75,11 +80,10 @@ def span_vectors(spans: Sequence) -> np.ndarray:
         mat = np.zeros((len(doc), vectors.shape[1]), dtype=np.float32)
         ok = rows >= 0
         mat[ok] = vectors.data[rows[ok]]
-        cum = np.vstack([np.zeros((1, mat.shape[1]), dtype=np.float64), np.cumsum(mat, axis=0, dtype=np.float64)])
-        for k in ks:
+        for k in ks:  # summing each span's rows costs less than a float64 running sum over the doc
             s = spans[k]
             if len(s):
-                out[k] = (cum[s.end] - cum[s.start]) / len(s)
+                out[k] = mat[s.start:s.end].sum(0, dtype=np.float64) / len(s)
     return out if out is not None else np.zeros((0, 300), dtype=np.float32)
 
 
@@ -114,13 +118,14 @@ class LinearModel:
         """Model version recorded on annotation rows."""
         return str(self.config.get("version", "0"))
 
-    def logits(self, feature_lists: Sequence[list[str]], vectors: np.ndarray) -> np.ndarray:
-        """Raw scores for a batch: feature strings and the matching (n, dim) vectors."""
+    def logits(self, feature_lists: Sequence, vectors: np.ndarray) -> np.ndarray:
+        """Raw scores for a batch: each text's feature strings (or their :func:`hashed` keys, computed
+        once for several models) and the matching (n, dim) vectors."""
         n = len(feature_lists)
         out = np.tile(self.b, (n, 1)).astype(np.float32)
         rows, keys = [], []
         for i, feats in enumerate(feature_lists):
-            k = np.unique(np.fromiter((feature_key(f) for f in feats), dtype=np.uint32, count=len(feats)))
+            k = feats if isinstance(feats, np.ndarray) else hashed(feats)
             rows.append(np.full(len(k), i, dtype=np.int64))
             keys.append(k)
         if n and sum(len(k) for k in keys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .syntax import doc_length
+
 def mention_rows(doc) -> list[dict]:
     """Entities (linked by alias or left to the model) and resolved pronoun/description speakers."""
     rows, taken = [], set()
@@ -66,11 +68,12 @@ def annotation_rows(doc) -> list[dict]:
             rows.append({"task": "stance", "scope": "claim", "target": tid, "span_start": c["content_start"],
                          "span_end": c["content_end"], "label": st["label"], "probs": st["probs"], **stance})
     article = doc._.article or {}
+    length = doc_length(doc)
     for actor, t in (article.get("tone") or {}).items():
         if t["mentioned"]:
             rows.append({"task": "tone", "scope": "article", "target": actor, "span_start": 0,
-                         "span_end": len(doc.text), "label": t["label"], "probs": t["probs"], **senti})
+                         "span_end": length, "label": t["label"], "probs": t["probs"], **senti})
     for tid, st in (article.get("stance") or {}).items():
         rows.append({"task": "stance", "scope": "article", "target": tid, "span_start": 0,
-                     "span_end": len(doc.text), "label": st["label"], "probs": st["probs"], **stance})
+                     "span_end": length, "label": st["label"], "probs": st["probs"], **stance})
     return rows

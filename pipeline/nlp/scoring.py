@@ -16,6 +16,7 @@ from ..records import StanceTarget, Topic
 from .aggregate import aggregate
 from .backends import SENTIMENT_LABELS, STANCE_LABELS, BundledScorer, Scorer
 from .heads import article_stance_features, claim_features, tone_features
+from .syntax import blank_lines, doc_length, sentence_spans
 
 
 def _unit(probs: np.ndarray, labels: Sequence[str]) -> dict:
@@ -55,7 +56,7 @@ class Classifier:
     def _units(self, doc: Doc) -> tuple[list[Span], list[Span]]:
         # Alphabetic tokens per sentence from one array per doc (iterating Token objects costs more).
         alpha = np.concatenate([[0], np.cumsum(doc.to_array(IS_ALPHA))]) if len(doc) else np.zeros(1)
-        sents = [s for s in doc.sents if alpha[s.end] - alpha[s.start] >= self.min_words]
+        sents = [s for s in sentence_spans(doc) if alpha[s.end] - alpha[s.start] >= self.min_words]
         claim_spans = []
         for c in doc._.claims or []:
             span = doc.char_span(c["context_start"], c["context_end"], alignment_mode="expand")
@@ -168,9 +169,9 @@ def actor_sentences(rows: list[dict], claims: list[dict], actor: str) -> list[in
 
 def sentence_layout(doc: Doc, rows: list[dict], claims: list[dict]) -> dict[str, np.ndarray]:
     """Where each scored sentence sits: inside a reported claim, in the first block, in the last paragraph."""
-    text = doc.text
-    first_end = text.find("\n\n") if "\n\n" in text else len(text)
-    last_start = text.rfind("\n\n") + 2 if "\n\n" in text else 0
+    first, last = blank_lines(doc)
+    first_end = first if first >= 0 else doc_length(doc)
+    last_start = last + 2 if last >= 0 else 0
     spans = [(c["content_start"], c["content_end"]) for c in claims]
     starts = np.array([r["start"] for r in rows], dtype=np.int64)
     ends = np.array([r["end"] for r in rows], dtype=np.int64)

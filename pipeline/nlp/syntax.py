@@ -8,6 +8,7 @@ per doc; every helper here works on token indices of one doc.
 from __future__ import annotations
 
 import numpy as np
+from spacy.attrs import IS_SPACE, ORTH, SENT_START, SPACY
 from spacy.tokens import Doc, Span, Token
 
 from .lexicon import AUX_FORMS, LEMMA_ENTRY, MULTIWORD_CUES, PRONOMINAL, SUBJECT_PRONOUNS, verb_forms
@@ -18,10 +19,47 @@ NEG = {"ne", "n'", "pas", "plus", "jamais", "guère", "point"}
 
 # -- per-doc index: doc.text and Token.sent are O(len(doc)) in spaCy, so compute them once -------------
 
+def doc_text(doc: Doc) -> str:
+    """``doc.text`` from one array read (spaCy builds it from a Token object per token)."""
+    strings = doc.vocab.strings
+    rows = doc.to_array([ORTH, SPACY]).tolist() if len(doc) else []
+    return "".join([strings[orth] + " " if space else strings[orth] for orth, space in rows])
+
+
+def doc_length(doc: Doc) -> int:
+    """``len(doc.text)`` without building the text."""
+    return doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
+
+
+def blank_lines(doc: Doc, sep: str = "\n\n") -> tuple[int, int]:
+    """Offsets of the first and the last ``sep`` (a blank line) in ``doc.text``, or (-1, -1).
+
+    Only whitespace tokens can hold one (the tokenizer splits line breaks off words), so only they
+    are read, not the whole text."""
+    first = last = -1
+    for i in (np.flatnonzero(doc.to_array(IS_SPACE)).tolist() if len(doc) else []):
+        tok = doc[i]
+        if sep in tok.text:
+            if first < 0:
+                first = tok.idx + tok.text.find(sep)
+            last = tok.idx + tok.text.rfind(sep)
+    return first, last
+
+
+def sentence_spans(doc: Doc) -> list[Span]:
+    """``list(doc.sents)`` from one array read (``doc.sents`` creates a Token object per token)."""
+    if not len(doc):
+        return []
+    starts = np.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    return [doc[a:b] for a, b in zip(starts, starts[1:] + [len(doc)])]
+
+
 class _Index:
     def __init__(self, doc: Doc):
-        self.text = doc.text
-        self.sents = list(doc.sents)
+        self.text = doc_text(doc)
+        self.sents = sentence_spans(doc)
         self.of = np.zeros(len(doc), dtype=np.int32)
         for k, s in enumerate(self.sents):
             self.of[s.start:s.end] = k
