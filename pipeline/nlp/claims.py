@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span, Token
 
 from .lexicon import AUX_FORMS, DOCUMENT_NOUNS, NAMING_VERBS, ORG_NOUNS, PERSON_NOUNS, SUBJECT_PRONOUNS
-from .syntax import (CLOSE_Q, clause_end, cue_lemma, index, inside, is_finite, low, next_tokens, overlaps,
+from .syntax import (CLOSE_Q, clause_end, cue_candidates, cue_lemma, index, inside, is_finite, low, next_tokens, overlaps,
+                     tokens_lowered,
                      quote_spans, sent_of, speaker_after_verb, strip_span, subject_before, text_of, token_at)
 # Tokens allowed between a reporting verb and its "que" (adverbs, short complements).
 _BRIDGE_POS = {"ADV", "ADP", "DET", "PRON", "PROPN", "NOUN", "ADJ", "PUNCT", "SPACE", "CCONJ", "NUM", "X", "SYM"}
@@ -183,28 +184,29 @@ def _claim(doc: Doc, cs: int, ce: int, kind: str, cue: str | None, sp: tuple[int
 
 def _indirect_claims(doc: Doc, quotes: list[tuple[int, int]]) -> list[Claim]:
     out = []
-    for sent in index(doc).sents:
-        for t in sent:
-            cue = cue_lemma(t)
-            if not cue or inside(quotes, t.idx, t.idx + 1):
-                continue
-            que = _que_after(doc, t, sent.end)
-            if que is None:
-                continue
-            start_tok = que + 1
-            if start_tok >= sent.end:
-                continue
-            cs = doc[start_tok].idx
-            ce = clause_end(doc, sent, start_tok)
-            cs, ce = strip_span(text_of(doc), cs, ce)
-            if ce - cs < 8:
-                continue
-            sp = subject_before(doc, t, sent.start)
-            if sp is None:
-                sp = speaker_after_verb(doc, t, que) if low(doc[min(t.i + 1, len(doc) - 1)]) in ("-t", "-il", "-elle") else None
-            if sp is None:
-                continue
-            out.append(_claim(doc, cs, ce, "indirect", cue, sp, ctx_start=sent.start_char))
+    ix = index(doc)
+    for i in cue_candidates(doc):  # in token order, like a walk over every sentence's tokens
+        t, sent = doc[i], ix.sents[ix.of[i]]
+        cue = cue_lemma(t)
+        if not cue or inside(quotes, t.idx, t.idx + 1):
+            continue
+        que = _que_after(doc, t, sent.end)
+        if que is None:
+            continue
+        start_tok = que + 1
+        if start_tok >= sent.end:
+            continue
+        cs = doc[start_tok].idx
+        ce = clause_end(doc, sent, start_tok)
+        cs, ce = strip_span(text_of(doc), cs, ce)
+        if ce - cs < 8:
+            continue
+        sp = subject_before(doc, t, sent.start)
+        if sp is None:
+            sp = speaker_after_verb(doc, t, que) if low(doc[min(t.i + 1, len(doc) - 1)]) in ("-t", "-il", "-elle") else None
+        if sp is None:
+            continue
+        out.append(_claim(doc, cs, ce, "indirect", cue, sp, ctx_start=sent.start_char))
     return out
 
 
@@ -239,7 +241,10 @@ def _que_after(doc: Doc, verb: Token, stop: int) -> int | None:
 def _selon_claims(doc: Doc, quotes: list[tuple[int, int]]) -> list[Claim]:
     """"Selon X, …", "D'après X, …", "Pour X, …" (X a person) and "…, selon X."."""
     out = []
-    for sent in index(doc).sents:
+    ix = index(doc)
+    # Only the sentences holding a head word (most hold none) are walked token by token.
+    for k in sorted({int(ix.of[i]) for i in tokens_lowered(doc, _SELON_HEADS)}):
+        sent = ix.sents[k]
         toks = [t for t in sent if not t.is_space]
         for pos, t in enumerate(toks):
             low = t.lower_

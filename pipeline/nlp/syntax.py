@@ -7,8 +7,11 @@ per doc; every helper here works on token indices of one doc.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
-from spacy.attrs import IS_SPACE, ORTH, SENT_START, SPACY
+from spacy.attrs import IS_SPACE, LOWER, ORTH, POS, SENT_START, SPACY
+from spacy.symbols import VERB
 from spacy.tokens import Doc, Span, Token
 
 from .lexicon import AUX_FORMS, LEMMA_ENTRY, MULTIWORD_CUES, PRONOMINAL, SUBJECT_PRONOUNS, verb_forms
@@ -93,6 +96,31 @@ def low(tok: Token) -> str:
 
 
 _MULTI_LAST = {words[-1] for words in MULTIWORD_CUES}
+
+
+def tokens_lowered(doc: Doc, forms) -> list[int]:
+    """Indices of the tokens whose lower-cased text (leading hyphen dropped) is in ``forms``, from
+    one array read and one lookup per distinct word (not a Token object per token)."""
+    if not len(doc):
+        return []
+    lowers = doc.to_array(LOWER)
+    strings = doc.vocab.strings
+    wanted = [k for k in np.unique(lowers).tolist() if strings[k].lstrip("-") in forms]
+    return np.flatnonzero(np.isin(lowers, wanted)).tolist()
+
+
+def cue_candidates(doc: Doc) -> list[int]:
+    """Indices of the tokens for which :func:`cue_lemma` can return a cue (a reporting-verb form, the
+    last word of a multi-word cue, or any verb), in order."""
+    if not len(doc):
+        return []
+    verbs = np.flatnonzero(doc.to_array(POS) == VERB).tolist()
+    return sorted(set(verbs) | set(tokens_lowered(doc, _cue_forms())))
+
+
+@lru_cache(maxsize=1)
+def _cue_forms() -> frozenset[str]:
+    return frozenset(verb_forms()) | _MULTI_LAST
 
 
 def cue_lemma(tok: Token) -> str | None:
