@@ -3,7 +3,9 @@ rows it stores) against plain ``nlp.pipe`` of fr_core_news_md on the same texts 
 with n_process 1 and 2; sentences/s of the sentiment and stance scorers per backend; peak memory.
 
 Texts: the corpus gold articles (corpus/gold/articles.jsonl), each as the nightly analyses it: title,
-lead and body composed into one document, rows localised to their field. Each measurement runs in its own
+lead and body composed into one document, rows localised to their field, through the stage's own
+``parallel.pipe_rows`` (with n_process 2 its workers send back rows; plain ``nlp.pipe`` sends back
+Docs, which is all it has to give). Each measurement runs in its own
 subprocess so that its peak RSS (own + children) is its own; within it, a short untimed warm-up,
 then one timed pass. Overhead target: full stage <= 15 % slower than the plain model.
 
@@ -49,7 +51,10 @@ def peak_mb() -> float:
 
 
 def words(docs) -> int:
-    return sum(1 for d in docs for t in d if not t.is_space and not t.is_punct)
+    """Tokens that are neither punctuation nor space (as parallel.doc_rows counts them)."""
+    from spacy.attrs import IS_PUNCT, IS_SPACE
+
+    return sum(int((d.to_array([IS_PUNCT, IS_SPACE]).sum(1) == 0).sum()) for d in docs if len(d))
 
 
 def run_pipe(kind: str, n_process: int, limit: int, bundled_dir: str) -> dict:
@@ -67,18 +72,18 @@ def run_pipe(kind: str, n_process: int, limit: int, bundled_dir: str) -> dict:
         nlp = build_nlp("fr_core_news_md", load_topic("openai_deepseek"),
                         {"backend": "bundled", "bundled_dir": bundled_dir})
     list(nlp.pipe(data[:3]))  # warm-up: lazy loads, first-call allocations
-    from pipeline.nlp.fields import localise
-    from pipeline.nlp.rows import annotation_rows, claim_rows, mention_rows
+    from pipeline.nlp.parallel import pipe_rows
 
     start = time.perf_counter()
     cpu = time.process_time()
     n_words, n_rows = 0, 0
-    for (_, bounds), doc in zip(docs_in, nlp.pipe(data, batch_size=16, n_process=n_process)):
-        n_words += words([doc])
-        if kind == "full":  # the stage's work includes turning docs into table rows, per field
-            n_rows += (len(localise(mention_rows(doc), bounds, "mentions"))
-                       + len(localise(claim_rows(doc), bounds, "claims"))
-                       + len(localise(annotation_rows(doc), bounds, "annotations")))
+    if kind == "full":  # what the stage runs: docs to table rows per field (parallel.pipe_rows)
+        for res in pipe_rows(nlp, docs_in, batch_size=16, n_process=n_process):
+            n_words += res["words"]
+            n_rows += len(res["mentions"]) + len(res["claims"]) + len(res["annotations"])
+    else:
+        for doc in nlp.pipe(data, batch_size=16, n_process=n_process):
+            n_words += words([doc])
     wall = time.perf_counter() - start
     return {"kind": kind, "n_process": n_process, "texts": len(data), "words": n_words, "seconds": round(wall, 2),
             "words_per_s": round(n_words / wall, 1), "parent_cpu_s": round(time.process_time() - cpu, 2),

@@ -213,3 +213,25 @@ def test_a_component_failing_on_one_article_is_a_failure_row(store, monkeypatch)
     assert store.scalar("SELECT count(*) FROM mentions WHERE article_id = 'bad'") > 0
     assert store.scalar("SELECT nlp_version FROM articles WHERE article_id = 'bad'") is None
     assert store.scalar("SELECT nlp_version FROM articles WHERE article_id = 'ok'") is not None
+
+
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_rows_failing_on_one_article_is_a_failure_row_in_any_process(store, monkeypatch, n_process):
+    import pipeline.nlp.parallel as parallel
+
+    real = parallel.claim_rows
+
+    def flaky(doc):
+        if "PIÈGE" in doc.text:
+            raise ValueError("bad offsets")
+        return real(doc)
+
+    monkeypatch.setattr(parallel, "claim_rows", flaky)  # worker processes are forked: they see it too
+    good = gold_texts(1)[0]["text"]
+    add_articles(store, [("ok", good), ("bad", good + "\n\nPIÈGE.")])
+    res = analyse_pending(store, nlp_rules(), "run1", n_process=n_process)
+    assert res["articles"] == 1
+    assert store.query("SELECT item, reason, detail FROM failures") == [
+        {"item": "bad", "reason": "nlp_error", "detail": "ValueError: bad offsets"}]
+    assert store.scalar("SELECT count(*) FROM mentions WHERE article_id = 'ok'") > 0
+    assert store.scalar("SELECT nlp_version FROM articles WHERE article_id = 'bad'") is None

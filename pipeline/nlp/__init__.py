@@ -15,8 +15,9 @@ from typing import Any, Callable
 from ..collect import write_failures
 from ..errors import AnalysisError, ModelError, Reason
 from ..records import Failure, Topic
-from .fields import compose, localise
-from .rows import annotation_rows, claim_rows, mention_rows
+from .fields import compose
+from .parallel import pipe_rows
+from .rows import mention_rows
 
 log = logging.getLogger(__name__)
 
@@ -173,25 +174,22 @@ def analyse_pending(store, nlp, run_id: str, batch_size: int = 16,
             store.con.execute("UPDATE articles SET nlp_version = ? WHERE article_id IN (SELECT unnest(?))",
                               [version, [f.item for f in refused]])
             write_failures(store, refused, run_id)
-    # One pipe for the whole stage: with n_process > 1 the worker processes start once.
-    docs = nlp.pipe((r["doc_text"] for r in ready), batch_size=batch_size, n_process=n_process)
+    # One pipe for the whole stage: with n_process > 1 the worker processes start once and send
+    # back rows, not Docs (parallel.py).
+    results = pipe_rows(nlp, ((r["doc_text"], r["bounds"]) for r in ready), batch_size, n_process)
     for start in range(0, len(ready), BATCH):
         chunk, failures = ready[start:start + BATCH], []
         rows: dict[str, list] = {"mentions": [], "claims": [], "annotations": []}
         done, complete = [], []
-        for row, doc in zip(chunk, docs):
+        for row, res in zip(chunk, results):
             aid = row["article_id"]
-            try:
-                b = row["bounds"]
-                m = localise(mention_rows(doc), b, "mentions")
-                c = localise(claim_rows(doc), b, "claims")
-                a = localise(annotation_rows(doc), b, "annotations")
-            except Exception as exc:  # one bad article must not stop the run
-                failures.append(Failure("nlp", aid, Reason.NLP_ERROR.value, f"{type(exc).__name__}: {exc}"))
+            if "exception" in res:  # one bad article must not stop the run
+                failures.append(Failure("nlp", aid, Reason.NLP_ERROR.value, res["exception"]))
                 continue
-            for err in doc._.errors or []:  # a component failed on this doc: store the rest, retry next run
+            m, c, a = res["mentions"], res["claims"], res["annotations"]
+            for err in res["errors"]:  # a component failed on this doc: store the rest, retry next run
                 failures.append(Failure("nlp", aid, Reason.NLP_ERROR.value, err))
-            if not doc._.errors:
+            if not res["errors"]:
                 complete.append(aid)
             rows["mentions"] += [{"article_id": aid, **r, "model": version, "run_id": run_id} for r in m]
             rows["claims"] += [{"article_id": aid, **r, "model": version, "run_id": run_id} for r in c]
