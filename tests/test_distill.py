@@ -302,8 +302,15 @@ def test_aggregation_heads_learn_the_teachers_article_labels_from_held_out_outpu
     heads = report["aggregation_heads"]["heads"]
     assert heads["stance"]["learnt"] and min(heads["stance"]["labels"]) >= 10
     folder = settings.path("distill.model_dir")
-    spec = json.loads((folder / "config.json").read_text())["article_heads"]["stance"]
+    config = json.loads((folder / "config.json").read_text())
+    spec = config["article_heads"]["stance"]
     assert np.asarray(spec["W"]).shape == (len(spec["mean"]), 3)
+    # The network also learns each output head per whole article (document heads, on by default);
+    # their three log-probabilities close each head's aggregation features.
+    from pipeline.distill.units import stance_features
+    assert config["document_heads"] == ["stance", "tone_openai", "tone_deepseek"]
+    labels = ["soutient", "conteste", "neutre"]
+    assert len(spec["mean"]) == len(stance_features(np.full((2, 3), 1 / 3), np.full(3, 1 / 3), labels)) + 3
     # Held out, the learnt aggregation follows this teacher better than the rule does.
     by_rule = report["aggregation_heads"]["held_out_by_rule"]["stance"]["macro_f1_vs_teacher"]
     learnt = report["agreement"]["student_held_out"]["stance"]["macro_f1_vs_teacher"]
@@ -356,3 +363,21 @@ def test_aggregation_heads_need_enough_teacher_labels():
     assert report["stance"]["cv_macro_f1"] > 0.8  # the label is a linear function of the features
     assert np.isnan(held["stance"][:5]).all() and not np.isnan(held["stance"][5:]).any()
     assert (held["stance"][5:].argmax(1) == y[5:]).mean() > 0.8
+
+
+def test_document_heads_learn_the_article_labels_and_only_from_article_rows():
+    from pipeline.distill.data import TeacherData, training_set
+    from pipeline.distill.model import StudentConfig
+
+    cfg = StudentConfig(document_heads=["stance"])
+    assert list(cfg.network_labels()) == ["on_topic", "unit_sentiment", "unit_stance", "doc_stance"]
+    assert "doc_stance" not in StudentConfig().network_labels()  # students trained before: none
+    stance = np.array([[0.7, 0.2, 0.1], [np.nan] * 3])
+    articles = TeacherData(["a", "b"], ["A.", "B."], ["a", "b"], ["", ""],
+                           {"on_topic": np.array([[1.0], [0.0]]), "stance": stance})
+    units = TeacherData(["a"], ["Une phrase."], ["a"], [""], {"unit_stance": np.array([[0.1, 0.1, 0.8]]),
+                                                              "unit_sentiment": np.array([[0.2, 0.6, 0.2]])})
+    ts = training_set(articles, units, list(cfg.network_labels()))
+    assert np.allclose(ts.targets["doc_stance"][0], [0.7, 0.2, 0.1])
+    assert np.isnan(ts.targets["doc_stance"][1:]).all()  # unanalysed article, then the sentence row
+    assert np.isnan(ts.targets["unit_stance"][:2]).all() and np.allclose(ts.targets["unit_stance"][2], [0.1, 0.1, 0.8])

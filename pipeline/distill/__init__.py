@@ -57,7 +57,10 @@ def student_config(cfg: dict[str, Any], topic: Topic) -> StudentConfig:
                          heads=cfg["heads"], min_words=cfg["min_words"], labels=labels, sources=sources,
                          unit_labels={"sentiment": list(TONE_LABELS), "stance": list(STANCE_LABELS)},
                          unit_sources={"sentiment": ["sentiment", ""], "stance": ["stance", target]},
-                         actors=actors, min_evidence=teacher_min_evidence(), negation=cfg["negation"])
+                         actors=actors, min_evidence=teacher_min_evidence(), negation=cfg["negation"],
+                         document_heads=[h for h in labels if h != "on_topic"]
+                         if cfg["document_heads"] and cfg["learn_aggregation"] and cfg["granularity"] == "sentence"
+                         else [])
 
 
 def train_params(cfg: dict[str, Any]):

@@ -120,8 +120,10 @@ def render_card(report: dict[str, Any]) -> str:
     if agg:
         parts += ["### Aggregation heads", "Article stance and tone from the student's sentence outputs: a logistic "
                   "regression per head fitted on the teacher's article labels against held-out student outputs "
-                  "(docs/distill.md, choice 10), or the teacher's a-priori rule where too few labels. Held-out "
-                  "macro-F1 against the teacher's labels, by the rule and learnt:", ""]
+                  "(docs/distill.md, choice 10), or the teacher's a-priori rule where too few labels. "
+                  + (f"The features include the network's whole-article heads for {', '.join(cfg_heads)} "
+                     "(document heads, choice 11). " if (cfg_heads := report.get("config", {}).get("document_heads"))
+                     else "") + "Held-out macro-F1 against the teacher's labels, by the rule and learnt:", ""]
         rows = []
         for head, r in agg["heads"].items():
             rule = (agg.get("held_out_by_rule") or {}).get(head, {}).get("macro_f1_vs_teacher")

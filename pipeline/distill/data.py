@@ -228,14 +228,21 @@ def load_teacher_units(store, unit_labels: dict[str, list[str]], unit_sources: d
 
 
 def training_set(articles: TeacherData, units: TeacherData | None, network_heads: list[str]) -> TeacherData:
-    """Articles (their on-topic and any article-level targets the network learns) followed by the
-    teacher-labelled sentences; heads a row has no label for are NaN (masked in the loss)."""
+    """Articles (their on-topic and any article-level targets the network learns; a network head
+    ``doc_<head>`` learns the articles' ``<head>`` labels) followed by the teacher-labelled sentences;
+    heads a row has no label for are NaN (masked in the loss)."""
     parts = [articles] + ([units] if units is not None and len(units) else [])
     n = sum(len(p) for p in parts)
+
+    def source(p: TeacherData, head: str):
+        if head in p.targets:
+            return p.targets[head]
+        return articles.targets.get(head[4:]) if p is articles and head.startswith("doc_") else None
+
     targets = {}
     for head in network_heads:
-        width = next(p.targets[head].shape[1] for p in parts if head in p.targets)
-        targets[head] = np.vstack([p.targets[head] if head in p.targets else np.full((len(p), width), np.nan)
+        width = next(source(p, head).shape[1] for p in parts if source(p, head) is not None)
+        targets[head] = np.vstack([source(p, head) if source(p, head) is not None else np.full((len(p), width), np.nan)
                                    for p in parts]) if n else np.zeros((0, width))
     return TeacherData([a for p in parts for a in p.article_ids], [t for p in parts for t in p.texts],
                        [g for p in parts for g in p.groups], [u for p in parts for u in p.urls], targets,

@@ -153,9 +153,11 @@ def article_probabilities(model, cfg: StudentConfig, tokenizer, texts: Sequence[
     unit_probs = run_network(model, cfg, [unit_ids[j] for j in keep], device, batch_size * 8, max_batch_tokens,
                              threads)
     out = {"on_topic": net["on_topic"]}
+    # The whole-article pass above also gives the document heads (doc_<head>) at no extra cost.
+    document = {h: net[f"doc_{h}"] for h in cfg.document_heads}
     out.update(article_heads(len(texts), [owner[j] for j in keep], [units[j] for j in keep], unit_probs,
                              cfg.labels, cfg.unit_labels, cfg.actors, cfg.min_evidence,
-                             cfg.aggregation_heads(), features))
+                             cfg.aggregation_heads(), features, document))
     return compose_stance(out, cfg.labels)
 
 

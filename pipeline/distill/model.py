@@ -91,6 +91,10 @@ class StudentConfig:
     # Each: {"labels", "W", "b", "mean", "std", "cv"}; a few hundred numbers, hashed into the version.
     # Empty = the rule (students trained before, or too few teacher-labelled articles).
     article_heads: dict[str, dict] = field(default_factory=dict)
+    # Output heads the network also learns per whole article, from the teacher's article labels
+    # (network head "doc_<head>"); their probabilities join that head's aggregation features. Empty =
+    # sentence heads only (students trained before).
+    document_heads: list[str] = field(default_factory=list)
     # Tone heads: actor id -> aliases (a sentence mentioning one carries the tone toward the actor).
     actors: dict[str, list[str]] = field(default_factory=lambda: {"openai": ["OpenAI"], "deepseek": ["DeepSeek"]})
 
@@ -109,7 +113,8 @@ class StudentConfig:
     def network_labels(self) -> dict[str, list[str]]:
         """The network's own heads: per-article on topic plus the sentence heads, or the output heads."""
         if self.granularity == "sentence":
-            return {"on_topic": ["on_topic"], **{f"unit_{k}": v for k, v in self.unit_labels.items()}}
+            return {"on_topic": ["on_topic"], **{f"unit_{k}": v for k, v in self.unit_labels.items()},
+                    **{f"doc_{h}": self.labels[h] for h in self.document_heads}}
         return dict(self.labels)
 
 

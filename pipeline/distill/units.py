@@ -109,15 +109,18 @@ def tone_features(S: np.ndarray, rule: np.ndarray, first: bool, labels: Sequence
 def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[str, np.ndarray],
                   labels: dict[str, list[str]], unit_labels: dict[str, list[str]],
                   actors: dict[str, list[str]], min_evidence: float = 1.0, heads: dict | None = None,
-                  features: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                  features: dict[str, np.ndarray] | None = None,
+                  document: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Stance and tone per article from the scored sentences' probabilities (rows follow ``owner``).
 
     By the teacher's a-priori rule, or, for a head in ``heads`` (name -> pipeline.nlp.heads.Head, learnt
     from the teacher's article labels), by that head over :func:`stance_features` / :func:`tone_features`.
     ``features``: a dict filled with each head's feature matrix (NaN rows: no features, e.g. an actor
-    the article does not name), for training those heads.
+    the article does not name), for training those heads. ``document``: head -> [n, k] probabilities of
+    the network's whole-article head for it (StudentConfig.document_heads), appended (as logs) to
+    that head's features.
     """
-    heads = heads or {}
+    heads, document = heads or {}, document or {}
     out: dict[str, np.ndarray] = {}
     owner_arr = np.asarray(owner, dtype=np.int64)
     order = np.argsort(owner_arr, kind="stable")
@@ -127,7 +130,8 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
         lab = labels["stance"]
         probs = unit_probs["unit_stance"]
         rule = [aggregate(probs[r], lab, "soutient", "conteste", min_evidence=min_evidence) for r in rows]
-        X = np.array([stance_features(probs[r], p, lab) for r, p in zip(rows, rule)]).reshape(n, -1)
+        X = np.array([stance_features(probs[r], p, lab) + (_logp(document["stance"][i]) if "stance" in document else [])
+                      for i, (r, p) in enumerate(zip(rows, rule))]).reshape(n, -1)
         if features is not None:
             features["stance"] = X
         if "stance" in heads and n:
@@ -144,12 +148,12 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
         mentions = np.array([bool(pattern.search(u)) for u in units], dtype=bool)
         neutral = np.eye(len(labels[head]), dtype=np.float32)[labels[head].index("neutre")]
         tone, feats = [], []
-        for r in rows:
+        for i, r in enumerate(rows):
             first = bool(len(r)) and bool(mentions[r[0]])
             r = r[mentions[r]]
             if len(r):
                 p = aggregate(senti[r], sent_lab, "positif", "négatif", min_evidence=min_evidence)
-                x = tone_features(senti[r], p, first, sent_lab)
+                x = tone_features(senti[r], p, first, sent_lab) + (_logp(document[head][i]) if head in document else [])
                 feats.append(x)
                 if head in heads:
                     p = heads[head].predict(np.array([x]))[0]
@@ -158,7 +162,7 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
                 feats.append(None)
                 tone.append(neutral)
         if features is not None:
-            width = len(next((f for f in feats if f is not None), [])) or 13
+            width = len(next((f for f in feats if f is not None), [])) or 13 + 3 * (head in document)
             features[head] = np.array([f if f is not None else [np.nan] * width for f in feats]).reshape(n, width)
         out[head] = np.stack(tone) if tone else np.zeros((0, len(labels[head])), dtype=np.float32)
     return out
