@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from opskit import gold_sources
 from pipeline.config import load_settings
 from pipeline.replay import ReplayServer
 
@@ -42,7 +43,7 @@ def make_settings(tmp: Path, proxy: str, *extra: str):
         f"distill.model_dir={tmp / 'student'}",
         # Bundled sentiment/stance models: trained once per session (tmp.parent is pytest's base temp).
         f"nlp.bundled_dir={tmp.parent / 'nlp-bundled'}",
-        f"sources.file={CORPUS / 'sources.toml'}", f"collect.proxy={proxy}",
+        f"sources.file={gold_sources(tmp, 'gold-sources.toml')}", f"collect.proxy={proxy}",
         "collect.requests_per_second=50.0", *extra,
     ], environ={})
 

@@ -14,9 +14,19 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 
 
+def gold_sources(tmp: Path, name: str = "sources.toml") -> Path:
+    """The corpus sources without the outlets' archive sitemaps: a run collects exactly the gold
+    articles, which the tests compare the database with (the unlabelled archive articles are the
+    backfill of `make run`; tests/test_corpus.py checks they are served)."""
+    text = re.sub(r',?\s*"[^"]*/sitemap-archives\.xml"', "", (CORPUS / "sources.toml").read_text("utf-8"))
+    path = tmp / name
+    path.write_text(text, "utf-8")
+    return path
+
+
 def fast_sources(tmp: Path) -> Path:
-    """The corpus sources with a higher request rate per outlet (tests need not be polite to 127.0.0.1)."""
-    text = (CORPUS / "sources.toml").read_text("utf-8")
+    """The gold sources with a higher request rate per outlet (tests need not be polite to 127.0.0.1)."""
+    text = gold_sources(tmp).read_text("utf-8")
     text = re.sub(r"requests_per_second = [0-9.]+", "requests_per_second = 40.0", text)
     text = re.sub(r"concurrency = [0-9]+", "concurrency = 4", text)
     path = tmp / "sources.toml"
@@ -43,7 +53,7 @@ def run_settings(base, tmp: Path, proxy: str, sources: Path | None = None, *extr
 
     overrides = [f"store.path={tmp / 'veille.duckdb'}", f"store.archive_dir={tmp / 'archive'}",
                  f"store.snapshot_path={tmp / 'veille.snapshot.duckdb'}", f"nightly.log_dir={tmp / 'logs'}",
-                 f"report.out_dir={tmp / 'report'}", f"sources.file={sources or CORPUS / 'sources.toml'}",
+                 f"report.out_dir={tmp / 'report'}", f"sources.file={sources or gold_sources(tmp, 'gold-sources.toml')}",
                  f"collect.proxy={proxy}", "nightly.progress_log_seconds=0.0", *extra]
     args = [a for a in as_cli(base) if a != "--set"]
     return load_settings(None, [*args, *overrides], environ={})
