@@ -84,7 +84,8 @@ def get_student(args, device, texts: list[str], labels: list[float]):
     # The shipped architecture (pipeline/default.toml [distill]), so the check measures what runs.
     shipped = tomllib.loads((ROOT / "pipeline/default.toml").read_text("utf-8"))["distill"]
     cfg = StudentConfig(**{k: shipped[k] for k in ("arch", "dim", "hidden", "hash_buckets", "pool", "dropout",
-                                                    "max_tokens", "min_words", "negation", "vocab_size")})
+                                                    "max_tokens", "min_words", "negation", "vocab_size",
+                                                    "max_piece")})
     n = len(texts)
     targets = {h: np.full((n, len(lab)), np.nan) for h, lab in cfg.network_labels().items()}
     targets["on_topic"][:, 0] = labels

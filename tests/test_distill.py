@@ -266,6 +266,28 @@ def test_negation_marks_the_words_in_its_scope():
     assert b == expected
 
 
+def test_sentence_units_are_the_teachers_sentences():
+    # The student re-implements the analysis' boundary rule (pipeline/nlp/components.py) as a regex;
+    # both must cut the same sentences, French typography included: a space before the closing
+    # guillemet (« … elle. » Le chercheur), quotes that close without a full stop, abbreviations.
+    import spacy
+
+    import pipeline.nlp.components  # noqa: F401  (registers veille_sentences)
+    from pipeline.distill.text import split_units
+
+    nlp = spacy.blank("fr")
+    nlp.add_pipe("veille_sentences")
+    texts = ["« OpenAI s'offusque qu'on se serve chez elle. » Le chercheur rappelle que c'est banal.",
+             "Il a dit : « C'est fini ! » Puis il est parti. M. Altman répond.",
+             "« Nous n'avons rien volé », assure-t-il. Selon lui, « la preuve manque. » D'après elle, non.",
+             "Le titre\n\nUn paragraphe. Un autre ? « Oui. » — Non.",
+             "Elle cite l'« accusation » sans plus. Fin du texte."]
+    for text in texts:
+        teacher = [(s.start_char, s.end_char) for s in nlp(text).sents]
+        teacher = [(a, a + len(text[a:b].rstrip())) for a, b in teacher if text[a:b].strip()]
+        assert split_units(text, 0) == teacher, text
+
+
 def test_sentences_of_fields_the_teacher_did_not_score_are_only_read():
     from pipeline.distill.data import compose_input
     from pipeline.distill.units import units_of

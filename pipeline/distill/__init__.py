@@ -52,6 +52,7 @@ def student_config(cfg: dict[str, Any], topic: Topic) -> StudentConfig:
     target = topic.stance_targets[0].id if topic.stance_targets else ""
     actors = {a: list(topic.actor(a).aliases) for a in topic.tone_actors if topic.actor(a)}
     return StudentConfig(arch=cfg["arch"], granularity=cfg["granularity"], vocab_size=cfg["vocab_size"],
+                         max_piece=cfg["max_piece"],
                          dim=cfg["dim"], hidden=cfg["hidden"], hash_buckets=cfg["hash_buckets"], pool=cfg["pool"],
                          dropout=cfg["dropout"], max_tokens=cfg["max_tokens"], layers=cfg["layers"],
                          heads=cfg["heads"], min_words=cfg["min_words"], labels=labels, sources=sources,

@@ -56,6 +56,8 @@ class StudentConfig:
     arch: str = "bag"
     granularity: str = "sentence"
     vocab_size: int = 8000
+    # Longest vocabulary piece in characters (text.build_vocab; training only, the tokenizer is saved).
+    max_piece: int = 8
     dim: int = 64
     hidden: int = 128
     hash_buckets: int = 32768

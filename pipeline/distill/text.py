@@ -56,11 +56,12 @@ def build_vocab(texts: list[str], vocab_size: int, max_piece: int = 8) -> dict[s
     return {tok: i for i, tok in enumerate(base + ranked)}
 
 
-def train_tokenizer(texts: list[str], vocab_size: int, max_tokens: int):
-    """A lower-cased WordPiece ``tokenizers.Tokenizer`` whose vocabulary comes from our article texts."""
+def train_tokenizer(texts: list[str], vocab_size: int, max_tokens: int, max_piece: int = 8):
+    """A lower-cased WordPiece ``tokenizers.Tokenizer`` whose vocabulary comes from our article texts
+    (pieces of at most ``max_piece`` characters, :func:`build_vocab`)."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-    tok = Tokenizer(models.WordPiece(vocab=build_vocab(texts, vocab_size), unk_token="[UNK]",
+    tok = Tokenizer(models.WordPiece(vocab=build_vocab(texts, vocab_size, max_piece), unk_token="[UNK]",
                                      max_input_chars_per_word=64))
     # NFC + lower case; accents are kept (they carry meaning in French: « accusé » vs « accuse »).
     tok.normalizer = normalizers.Sequence([normalizers.NFC(), normalizers.Lowercase()])
@@ -184,7 +185,9 @@ class FastTokenizer:
 # before a capital or an opening quote/dash): the abbreviation check then runs on these few matches.
 _BOUNDARY = re.compile(r"[ \t\r\f\v]*\n\s*"
                        r"|(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-ÞŒŸ«“—–(-])"
-                       r"|(?<=[.!?…][»”)\"])\s+(?=[A-ZÀ-ÖØ-ÞŒŸ«“—–(-])")
+                       r"|(?<=[.!?…][»”)\"])\s+(?=[A-ZÀ-ÖØ-ÞŒŸ«“—–(-])"
+                       # French typography puts a (non-breaking) space before the closing guillemet.
+                       r"|(?<=[.!?…][ \u00a0\u202f][»”])\s+(?=[A-ZÀ-ÖØ-ÞŒŸ«“—–(-])")
 _ABBREV = re.compile(r"(?:^|\s)(?:[A-Z]|M|MM|Mme|Mmes|Mlle|Dr|Pr|Me|St|Ste|etc|cf|av|apr|J\.-C)\.$")
 _ALPHA = re.compile(r"[^\W\d_]+")
 

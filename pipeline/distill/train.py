@@ -92,7 +92,8 @@ def fit(data: TeacherData, cfg: StudentConfig, params: TrainParams,
     t0 = time.perf_counter()
     with deterministic(params.seed), cpu_threads(params.threads if device.type == "cpu" else 0):
         tokenizer = FastTokenizer(train_tokenizer(tokenizer_texts if tokenizer_texts is not None else data.texts,
-                                                  cfg.vocab_size, cfg.max_tokens), cfg.max_tokens, cfg.negation)
+                                                  cfg.vocab_size, cfg.max_tokens, cfg.max_piece),
+                                  cfg.max_tokens, cfg.negation)
         cfg.vocab_size = tokenizer.get_vocab_size()
         ids = encode(tokenizer, data.texts)
         matrix, coverage = (vectors_init(token_strings(tokenizer), cfg.dim, params.init_vectors, params.seed)
