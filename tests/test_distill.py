@@ -332,7 +332,9 @@ def test_aggregation_heads_learn_the_teachers_article_labels_from_held_out_outpu
     from pipeline.distill.units import stance_features
     assert config["document_heads"] == ["stance", "tone_openai", "tone_deepseek"]
     labels = ["soutient", "conteste", "neutre"]
-    assert len(spec["mean"]) == len(stance_features(np.full((2, 3), 1 / 3), np.full(3, 1 / 3), labels)) + 3
+    # The stance head also reads the two tone document heads and four sentiment statistics (choice 13).
+    assert config["stance_context"] == ["documents", "sentiment"]
+    assert len(spec["mean"]) == len(stance_features(np.full((2, 3), 1 / 3), np.full(3, 1 / 3), labels)) + 3 + 6 + 4
     # Held out, the learnt aggregation follows this teacher better than the rule does.
     by_rule = report["aggregation_heads"]["held_out_by_rule"]["stance"]["macro_f1_vs_teacher"]
     learnt = report["agreement"]["student_held_out"]["stance"]["macro_f1_vs_teacher"]
@@ -403,3 +405,29 @@ def test_document_heads_learn_the_article_labels_and_only_from_article_rows():
     assert np.allclose(ts.targets["doc_stance"][0], [0.7, 0.2, 0.1])
     assert np.isnan(ts.targets["doc_stance"][1:]).all()  # unanalysed article, then the sentence row
     assert np.isnan(ts.targets["unit_stance"][:2]).all() and np.allclose(ts.targets["unit_stance"][2], [0.1, 0.1, 0.8])
+
+
+def test_stance_head_reads_the_tone_document_heads_and_the_sentiment_only_when_configured():
+    from pipeline.distill.model import STANCE_LABELS, TONE_LABELS
+    from pipeline.distill.units import article_heads
+
+    units = ["OpenAI accuse DeepSeek.", "DeepSeek dément.", "Un autre article."]
+    stance = np.array([[0.6, 0.2, 0.2], [0.1, 0.7, 0.2], [0.2, 0.2, 0.6]], dtype=np.float32)
+    senti = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.6, 0.2]], dtype=np.float32)  # négatif neutre positif
+    document = {"stance": np.full((2, 3), 1 / 3), "tone_openai": np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]]),
+                "tone_deepseek": np.array([[0.2, 0.2, 0.6], [0.3, 0.4, 0.3]])}
+    args = (2, [0, 0, 1], units, {"unit_stance": stance, "unit_sentiment": senti},
+            {"stance": list(STANCE_LABELS), "tone_openai": list(TONE_LABELS)},
+            {"stance": list(STANCE_LABELS), "sentiment": list(TONE_LABELS)}, {"openai": ["OpenAI"]})
+    plain, context = {}, {}
+    article_heads(*args, features=plain, document=document)
+    article_heads(*args, features=context, document=document, stance_context=["documents", "sentiment"])
+    assert context["stance"].shape[1] == plain["stance"].shape[1] + 6 + 4
+    assert np.allclose(context["stance"][:, :plain["stance"].shape[1]], plain["stance"])  # old features first
+    extra = context["stance"][0, plain["stance"].shape[1]:]
+    # Sorted head names: tone_deepseek then tone_openai, as log-probabilities (never the stance head again).
+    assert np.allclose(extra[:6], np.log(np.r_[document["tone_deepseek"][0], document["tone_openai"][0]] + 1e-4))
+    # Sentiment of the article's two sentences: mean positif, mean négatif, then the sums / sqrt(n + 1).
+    assert np.allclose(extra[6:], [0.35, 0.4, 0.7 / np.sqrt(3), 0.8 / np.sqrt(3)], atol=1e-6)
+    # The tone features do not change.
+    assert np.allclose(context["tone_openai"], plain["tone_openai"], equal_nan=True)

@@ -51,6 +51,7 @@ def student_config(cfg: dict[str, Any], topic: Topic) -> StudentConfig:
     labels, sources = heads_for_topic(topic)
     target = topic.stance_targets[0].id if topic.stance_targets else ""
     actors = {a: list(topic.actor(a).aliases) for a in topic.tone_actors if topic.actor(a)}
+    learnt = cfg["learn_aggregation"] and cfg["granularity"] == "sentence"
     return StudentConfig(arch=cfg["arch"], granularity=cfg["granularity"], vocab_size=cfg["vocab_size"],
                          max_piece=cfg["max_piece"],
                          dim=cfg["dim"], hidden=cfg["hidden"], hash_buckets=cfg["hash_buckets"], pool=cfg["pool"],
@@ -59,9 +60,9 @@ def student_config(cfg: dict[str, Any], topic: Topic) -> StudentConfig:
                          unit_labels={"sentiment": list(TONE_LABELS), "stance": list(STANCE_LABELS)},
                          unit_sources={"sentiment": ["sentiment", ""], "stance": ["stance", target]},
                          actors=actors, min_evidence=teacher_min_evidence(), negation=cfg["negation"],
-                         document_heads=[h for h in labels if h != "on_topic"]
-                         if cfg["document_heads"] and cfg["learn_aggregation"] and cfg["granularity"] == "sentence"
-                         else [])
+                         document_heads=[h for h in labels if h != "on_topic"] if learnt and cfg["document_heads"] else [],
+                         stance_context=(["documents"] if cfg["document_heads"] else []) + ["sentiment"]
+                         if learnt and cfg["stance_context"] else [])
 
 
 def train_params(cfg: dict[str, Any]):

@@ -123,7 +123,11 @@ def render_card(report: dict[str, Any]) -> str:
                   "(docs/distill.md, choice 10), or the teacher's a-priori rule where too few labels. "
                   + (f"The features include the network's whole-article heads for {', '.join(cfg_heads)} "
                      "(document heads, choice 11). " if (cfg_heads := report.get("config", {}).get("document_heads"))
-                     else "") + "Held-out macro-F1 against the teacher's labels, by the rule and learnt:", ""]
+                     else "")
+                  + ("The stance head also reads " + " and ".join(
+                      {"documents": "the other document heads", "sentiment": "the sentiment of the sentences"}.get(c, c)
+                      for c in ctx) + " (choice 13). " if (ctx := report.get("config", {}).get("stance_context")) else "")
+                  + "Held-out macro-F1 against the teacher's labels, by the rule and learnt:", ""]
         rows = []
         for head, r in agg["heads"].items():
             rule = (agg.get("held_out_by_rule") or {}).get(head, {}).get("macro_f1_vs_teacher")

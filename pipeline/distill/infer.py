@@ -157,7 +157,7 @@ def article_probabilities(model, cfg: StudentConfig, tokenizer, texts: Sequence[
     document = {h: net[f"doc_{h}"] for h in cfg.document_heads}
     out.update(article_heads(len(texts), [owner[j] for j in keep], [units[j] for j in keep], unit_probs,
                              cfg.labels, cfg.unit_labels, cfg.actors, cfg.min_evidence,
-                             cfg.aggregation_heads(), features, document))
+                             cfg.aggregation_heads(), features, document, cfg.stance_context))
     return compose_stance(out, cfg.labels)
 
 

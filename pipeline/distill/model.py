@@ -97,6 +97,11 @@ class StudentConfig:
     # (network head "doc_<head>"); their probabilities join that head's aggregation features. Empty =
     # sentence heads only (students trained before).
     document_heads: list[str] = field(default_factory=list)
+    # What the learnt stance head reads beside the stance sentences (units.stance_context_features):
+    # "documents" = the other document heads' probabilities (tone toward each actor, per whole
+    # article), "sentiment" = sentiment statistics over the scored sentences. Empty = stance sentences
+    # and its own document head only (students trained before).
+    stance_context: list[str] = field(default_factory=list)
     # Tone heads: actor id -> aliases (a sentence mentioning one carries the tone toward the actor).
     actors: dict[str, list[str]] = field(default_factory=lambda: {"openai": ["OpenAI"], "deepseek": ["DeepSeek"]})
 

@@ -99,6 +99,19 @@ def stance_features(P: np.ndarray, rule: np.ndarray, labels: Sequence[str]) -> l
             float(np.log1p(len(P)))]
 
 
+def stance_context_features(S: np.ndarray, document: dict[str, np.ndarray], i: int, context: Sequence[str],
+                            sent_labels: Sequence[str]) -> list[float]:
+    """What the stance head reads beyond the stance sentences (StudentConfig.stance_context): the other
+    document heads' log-probabilities for article ``i`` (``documents``) and sentiment statistics over
+    its scored sentences ``S`` (``sentiment``: polar means and evidence sums)."""
+    x: list[float] = []
+    if "documents" in context:
+        x += [v for h in sorted(document) if h != "stance" for v in _logp(document[h][i])]
+    if "sentiment" in context:
+        x += _polar(S, sent_labels.index("positif"), sent_labels.index("négatif"))[:4]
+    return x
+
+
 def tone_features(S: np.ndarray, rule: np.ndarray, first: bool, labels: Sequence[str]) -> list[float]:
     """Tone features toward an actor from the sentiment of the sentences naming it: the rule's
     probabilities, polar statistics, the first mention, whether it opens the article, the count."""
@@ -110,7 +123,8 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
                   labels: dict[str, list[str]], unit_labels: dict[str, list[str]],
                   actors: dict[str, list[str]], min_evidence: float = 1.0, heads: dict | None = None,
                   features: dict[str, np.ndarray] | None = None,
-                  document: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                  document: dict[str, np.ndarray] | None = None,
+                  stance_context: Sequence[str] = ()) -> dict[str, np.ndarray]:
     """Stance and tone per article from the scored sentences' probabilities (rows follow ``owner``).
 
     By the teacher's a-priori rule, or, for a head in ``heads`` (name -> pipeline.nlp.heads.Head, learnt
@@ -118,7 +132,8 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
     ``features``: a dict filled with each head's feature matrix (NaN rows: no features, e.g. an actor
     the article does not name), for training those heads. ``document``: head -> [n, k] probabilities of
     the network's whole-article head for it (StudentConfig.document_heads), appended (as logs) to
-    that head's features.
+    that head's features. ``stance_context``: what else the stance head reads
+    (:func:`stance_context_features`).
     """
     heads, document = heads or {}, document or {}
     out: dict[str, np.ndarray] = {}
@@ -126,11 +141,14 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
     order = np.argsort(owner_arr, kind="stable")
     bounds = np.searchsorted(owner_arr[order], np.arange(n + 1))
     rows = [order[bounds[i]:bounds[i + 1]] for i in range(n)]
+    sent_lab = unit_labels["sentiment"]
+    senti = unit_probs["unit_sentiment"]
     if "stance" in labels:
         lab = labels["stance"]
         probs = unit_probs["unit_stance"]
         rule = [aggregate(probs[r], lab, "soutient", "conteste", min_evidence=min_evidence) for r in rows]
         X = np.array([stance_features(probs[r], p, lab) + (_logp(document["stance"][i]) if "stance" in document else [])
+                      + stance_context_features(senti[r], document, i, stance_context, sent_lab)
                       for i, (r, p) in enumerate(zip(rows, rule))]).reshape(n, -1)
         if features is not None:
             features["stance"] = X
@@ -138,8 +156,6 @@ def article_heads(n: int, owner: list[int], units: list[str], unit_probs: dict[s
             out["stance"] = heads["stance"].predict(X).astype(np.float32)
         else:
             out["stance"] = np.stack(rule) if n else np.zeros((0, len(lab)), dtype=np.float32)
-    sent_lab = unit_labels["sentiment"]
-    senti = unit_probs["unit_sentiment"]
     for actor, aliases in actors.items():
         head = f"tone_{actor}"
         if head not in labels:
